@@ -1,0 +1,60 @@
+# One place for the commands the README gives. `make demo` and `make test` set up everything.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PROJECT ?= Libya news 2021
+PACK   ?= rules/ar-news
+
+.PHONY: install demo test lint check-rules chromium bench bench-smoke doccano-up doccano-down clean
+
+# The project's own virtual environment, with the exact versions in constraints.txt.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# The main job on the embedded default: a local doccano on 127.0.0.1, the seed corpus
+# pre-annotated with the ar-news pack, pushed for correction.
+demo: install
+	$(BIN)/annotator doccano up
+	$(BIN)/annotator annotate seeds/ --rules $(PACK) -o work/pre.jsonl
+	$(BIN)/annotator push work/pre.jsonl --project "$(PROJECT)" --rules $(PACK)
+	$(BIN)/annotator doccano status
+
+# Headless Chromium for the web-UI test (Debian's package; Playwright downloads no browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v /usr/bin/chromium >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && (apt-get install -y -q chromium >/dev/null 2>&1 || \
+	      (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) ; } || \
+	  echo "chromium is not installed and cannot be installed here: the web-UI test will be skipped"
+
+lint: install
+	$(BIN)/ruff check annotator tests bench
+	$(BIN)/ruff format --check annotator tests bench
+
+check-rules: install
+	$(BIN)/annotator rules check rules/starter
+	$(BIN)/annotator rules check $(PACK)
+
+# The whole suite: lint, every rule pack's own examples, unit and integration tests
+# (the integration tests start the real local doccano themselves, or reuse a running one).
+test: install chromium lint check-rules
+	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python bench/run.py
+
+bench-smoke: install
+	$(BIN)/python bench/run.py --smoke
+
+doccano-up: install
+	$(BIN)/annotator doccano up
+
+doccano-down: install
+	$(BIN)/annotator doccano down
+
+clean:
+	rm -rf $(VENV) work .pytest_cache .ruff_cache

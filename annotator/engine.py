@@ -1,0 +1,179 @@
+"""The rule engine: ``Annotator(pack).annotate(text) -> list[Span]``; batch and parallel over a corpus.
+
+No I/O here. An ``Annotator`` compiles a validated ``RulePack`` once (one Aho-Corasick automaton for
+every term-based rule, one regex per regex rule, one spaCy matcher for token rules) and is then a
+pure function of the text. For a corpus, ``annotate_stream`` keeps a bounded number of chunks in
+flight across worker processes and yields results in input order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+
+from annotator.arabic import Normalizer
+from annotator.errors import TimeLimitExceeded
+from annotator.matchers.regexes import CompiledRegex, RegexTimeout
+from annotator.matchers.terms import TermIndex
+from annotator.matchers.triggers import CompiledTrigger
+from annotator.model import Example, Span
+from annotator.resolve import Candidate, resolve
+from annotator.rules.model import GazetteerRule, RegexRule, RuleKind, RulePack, TokenRule, TriggerRule
+
+
+class Annotator:
+    """A compiled rule pack. Thread-compatible, picklable through its pack."""
+
+    def __init__(self, pack: RulePack) -> None:
+        self.pack = pack
+        self.normalizer = Normalizer(pack.normalization)
+        ignore_case = pack.normalization.casefold
+        timeout = pack.match_timeout
+        self._terms = TermIndex()
+        self._regexes: list[CompiledRegex] = []
+        self._triggers: dict[int, CompiledTrigger] = {}
+        self._anchor_slots: dict[int, int] = {}  # term-index slot -> token rule index
+        token_rules = []
+        rule_count = len(pack.rules)
+        for index, rule in enumerate(pack.rules):
+            config = rule.config
+            if isinstance(config, GazetteerRule):
+                self._terms.add(index, config.source.terms, rule.clitics)
+            elif isinstance(config, RegexRule):
+                self._regexes.append(
+                    CompiledRegex(index, config.pattern, config.group, rule.clitics, ignore_case, timeout)
+                )
+            elif isinstance(config, TriggerRule):
+                self._triggers[index] = CompiledTrigger(index, config, rule.clitics, ignore_case, timeout)
+                if not config.trigger.is_pattern:
+                    self._terms.add(index, config.trigger.terms, rule.clitics)
+            elif isinstance(config, TokenRule):
+                token_rules.append((index, config.patterns, rule.clitics))
+                if config.anchors:
+                    self._terms.add(rule_count + index, config.anchors, rule.clitics)
+                    self._anchor_slots[rule_count + index] = index
+        self._always_tokens = {
+            index
+            for index, rule in enumerate(pack.rules)
+            if rule.kind is RuleKind.TOKENS and not rule.config.anchors  # type: ignore[union-attr]
+        }
+        self._tokens = None
+        if token_rules:
+            from annotator.matchers.tokens import CompiledTokens
+
+            self._tokens = CompiledTokens(token_rules)
+        self._terms.build()
+        self._labels = [rule.label for rule in pack.rules]
+        self._ids = [rule.id for rule in pack.rules]
+        self._priorities = [rule.priority for rule in pack.rules]
+
+    def candidates(self, text: str) -> list[Candidate]:
+        """Every rule match on ``text`` (original offsets), before overlap resolution.
+
+        Raises ``TimeLimitExceeded`` naming the rule whose regex ran past the pack's time limit.
+        """
+        view = self.normalizer.normalize(text)
+        norm = view.text
+        hits: list[tuple[int, int, int]] = []
+        triggers: dict[int, list[tuple[int, int]]] = {}
+        token_rules: set[int] = set(self._always_tokens)
+        rule_count = len(self._ids)
+        for start, end, slot in self._terms.scan(norm):
+            if slot >= rule_count:
+                token_rules.add(self._anchor_slots[slot])
+            elif slot in self._triggers:
+                triggers.setdefault(slot, []).append((start, end))
+            else:
+                hits.append((start, end, slot))
+        try:
+            for compiled in self._regexes:
+                hits.extend(compiled.find(norm))
+            for index, trigger in self._triggers.items():
+                found = triggers.get(index, [])
+                found.extend((start, end) for start, end, _ in trigger.triggers(norm))
+                if found:
+                    hits.extend(trigger.targets(norm, found))
+        except RegexTimeout as timeout:
+            raise TimeLimitExceeded(self._ids[timeout.rule_index], self.pack.match_timeout) from None
+        if token_rules and self._tokens is not None:
+            hits.extend(self._tokens.find(norm, token_rules))
+        identity = view.is_identity
+        labels, ids, priorities = self._labels, self._ids, self._priorities
+        out = []
+        for start, end, index in hits:
+            if not identity:
+                start, end = view.to_original(start, end)
+            out.append(Candidate(start, end, labels[index], ids[index], priorities[index], index))
+        return out
+
+    def annotate(self, text: str) -> list[Span]:
+        """The resolved spans of ``text``, on its original offsets, each naming its rule."""
+        if not text:
+            return []
+        return resolve(self.candidates(text), self.pack.overlap)
+
+    def annotate_example(self, example: Example) -> Example:
+        """``example`` with its spans replaced by this pack's spans."""
+        try:
+            spans = self.annotate(example.text)
+        except TimeLimitExceeded as error:
+            raise TimeLimitExceeded(error.rule, error.seconds, example.id) from None
+        return replace(example, spans=tuple(spans))
+
+
+# -- corpus-level, in parallel ---------------------------------------------------------------------
+
+_worker_annotator: Annotator | None = None
+
+
+def _init_worker(pack: RulePack) -> None:
+    global _worker_annotator
+    _worker_annotator = Annotator(pack)
+
+
+def _annotate_chunk(chunk: list[Example]) -> list[Example]:
+    assert _worker_annotator is not None
+    return [_worker_annotator.annotate_example(example) for example in chunk]
+
+
+def _chunks(examples: Iterable[Example], max_examples: int, max_chars: int) -> Iterator[list[Example]]:
+    chunk: list[Example] = []
+    size = 0
+    for example in examples:
+        chunk.append(example)
+        size += len(example.text)
+        if len(chunk) >= max_examples or size >= max_chars:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def annotate_stream(
+    pack: RulePack,
+    examples: Iterable[Example],
+    workers: int = 1,
+    chunk_examples: int = 512,
+    chunk_chars: int = 1_000_000,
+) -> Iterator[Example]:
+    """Annotate a stream of examples in input order, with ``workers`` processes.
+
+    Memory stays bounded: at most ``2 * workers`` chunks are in flight, and the input is consumed
+    only as results are taken.
+    """
+    if workers <= 1:
+        annotator = Annotator(pack)
+        for example in examples:
+            yield annotator.annotate_example(example)
+        return
+    context = multiprocessing.get_context("forkserver")
+    with context.Pool(workers, initializer=_init_worker, initargs=(pack,)) as pool:
+        pending: deque = deque()
+        for chunk in _chunks(examples, chunk_examples, chunk_chars):
+            pending.append(pool.apply_async(_annotate_chunk, (chunk,)))
+            if len(pending) >= 2 * workers:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()

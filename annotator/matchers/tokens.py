@@ -1,0 +1,106 @@
+"""Token-pattern rules in spaCy ``Matcher`` syntax, on spaCy's Arabic tokenizer.
+
+spaCy's tokenizer keeps proclitics on the token ("وبطرابلس" is one token), so this module adds a
+token extension ``stems``: the token itself and what remains after each possible proclitic (and the
+article restored in the fused "لل" form). The rule language's ``WORD`` key compiles to
+``{"_": {"stems": {"INTERSECTS": [...]}}}``, so ``{"WORD": "وزارة"}`` also matches "ووزارة".
+Texts are tokenised only when they contain one of a rule's anchor words.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from annotator.arabic import ARTICLE, FUSED_PROCLITICS, PROCLITICS, CliticPolicy
+
+
+def token_stems(text: str) -> list[str]:
+    """The token and every reading of it with a proclitic removed."""
+    stems = [text]
+    for size in (1, 2):
+        prefix = text[:size]
+        rest = text[size:]
+        if len(rest) < 2:
+            continue
+        if prefix in PROCLITICS:
+            stems.append(rest)
+        if prefix in FUSED_PROCLITICS and rest.startswith("ل"):
+            stems.append(ARTICLE + rest[1:])
+    return stems
+
+
+@lru_cache(maxsize=1)
+def _nlp() -> Any:
+    import spacy
+    from spacy.tokens import Token
+
+    if not Token.has_extension("stems"):
+        Token.set_extension("stems", getter=lambda token: token_stems(token.text))
+    return spacy.blank("ar")
+
+
+def validate_token_patterns(patterns: list[list[dict]]) -> list[str]:
+    """Messages for every invalid pattern (spaCy's own validation); empty if all are valid."""
+    from spacy.errors import MatchPatternError
+    from spacy.matcher import Matcher
+
+    matcher = Matcher(_nlp().vocab, validate=True)
+    messages = []
+    for index, pattern in enumerate(patterns):
+        try:
+            matcher.add(f"p{index}", [pattern])
+        except MatchPatternError as error:
+            messages.append(" ".join(str(error).split()))
+        except (ValueError, TypeError, KeyError) as error:
+            messages.append(str(error))
+    return messages
+
+
+def _first_token_offset(token_text: str, words: set[str], policy: CliticPolicy) -> int:
+    """How far into the first token the span starts (past the proclitic the pattern looked through)."""
+    if policy is not CliticPolicy.EXCLUDE or token_text in words:
+        return 0
+    for size in (1, 2):
+        prefix, rest = token_text[:size], token_text[size:]
+        if prefix in PROCLITICS and rest in words:
+            return size
+        if prefix in FUSED_PROCLITICS and rest.startswith("ل") and ARTICLE + rest[1:] in words:
+            return size - 1
+    return 0
+
+
+class CompiledTokens:
+    """Every token rule of a pack in one spaCy Matcher."""
+
+    def __init__(self, rules: list[tuple[int, tuple[str, ...], CliticPolicy]]) -> None:
+        from spacy.matcher import Matcher
+
+        self.nlp = _nlp()
+        self.matcher = Matcher(self.nlp.vocab)
+        self.policies: dict[int, CliticPolicy] = {}
+        self.first_words: dict[int, set[str]] = {}
+        for rule_index, patterns, policy in rules:
+            decoded = [json.loads(pattern) for pattern in patterns]
+            self.matcher.add(str(rule_index), decoded)
+            self.policies[rule_index] = policy
+            words: set[str] = set()
+            for pattern in decoded:
+                words.update(pattern[0].get("_", {}).get("stems", {}).get("INTERSECTS", []))
+            self.first_words[rule_index] = words
+
+    def find(self, text: str, rule_indexes: set[int] | None = None) -> list[tuple[int, int, int]]:
+        doc = self.nlp.make_doc(text)
+        hits = []
+        strings = self.nlp.vocab.strings
+        for match_id, start, end in self.matcher(doc):
+            rule_index = int(strings[match_id])
+            if rule_indexes is not None and rule_index not in rule_indexes:
+                continue
+            span = doc[start:end]
+            offset = _first_token_offset(
+                doc[start].text, self.first_words[rule_index], self.policies[rule_index]
+            )
+            hits.append((span.start_char + offset, span.end_char, rule_index))
+        return hits

@@ -1,0 +1,71 @@
+"""Context-trigger rules: a trigger phrase before (or after) a target; the span is the target only.
+
+Trigger phrases given as terms are found by the pack's shared ``TermIndex``; trigger patterns run as
+regexes. From each trigger occurrence the target is matched ANCHORED next to it (forwards after the
+trigger, or backwards before it with a reverse regex), so the cost is per trigger, not per text.
+"""
+
+from __future__ import annotations
+
+import regex
+
+from annotator.arabic import CliticPolicy, clitic_start
+from annotator.matchers.regexes import CompiledRegex, RegexTimeout
+from annotator.rules.macros import terms_to_regex
+from annotator.rules.model import TermSource, TriggerRule
+
+TARGET_GROUP = "target"
+
+
+def _target_pattern(source: TermSource) -> str:
+    return source.pattern if source.pattern is not None else terms_to_regex(source.terms)
+
+
+class CompiledTrigger:
+    """One trigger rule: how to find its triggers (if by pattern) and its anchored target regex."""
+
+    def __init__(
+        self, rule_index: int, config: TriggerRule, policy: CliticPolicy, ignore_case: bool, timeout: float
+    ) -> None:
+        flags = regex.IGNORECASE if ignore_case else 0
+        target = _target_pattern(config.target)
+        self.rule_index = rule_index
+        self.after = config.position == "after"
+        if self.after:
+            self.target = regex.compile(f"(?r)(?P<{TARGET_GROUP}>{target})(?:{config.between})", flags)
+        else:
+            self.target = regex.compile(f"(?:{config.between})(?P<{TARGET_GROUP}>{target})", flags)
+        self.policy = policy
+        self.timeout = timeout
+        self.trigger_regex = (
+            CompiledRegex(rule_index, config.trigger.pattern, 0, policy, ignore_case, timeout)
+            if config.trigger.pattern is not None
+            else None
+        )
+
+    def triggers(self, text: str) -> list[tuple[int, int, int]]:
+        """Trigger occurrences found by pattern (term triggers come from the shared index)."""
+        return self.trigger_regex.find(text) if self.trigger_regex is not None else []
+
+    def targets(self, text: str, triggers: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+        """The target next to each trigger occurrence, as (start, end, rule_index)."""
+        hits = []
+        seen: set[tuple[int, int]] = set()
+        try:
+            for trigger_start, trigger_end in triggers:
+                if self.after:
+                    found = self.target.match(text, 0, trigger_start, timeout=self.timeout)
+                else:
+                    found = self.target.match(text, trigger_end, timeout=self.timeout)
+                if found is None:
+                    continue
+                start, end = found.span(TARGET_GROUP)
+                if start == end or (start, end) in seen:
+                    continue
+                adjusted = clitic_start(text, start, end, self.policy)
+                if adjusted is not None:
+                    seen.add((start, end))
+                    hits.append((adjusted, end, self.rule_index))
+        except TimeoutError:
+            raise RegexTimeout(self.rule_index) from None
+        return hits

@@ -1,0 +1,80 @@
+"""Every on-disk location the tool uses, in one place so that tests can redirect them.
+
+The tool keeps its local state under ``ANNOTATOR_HOME`` (default: ``.annotator`` in the current
+working directory, i.e. inside the project checkout, ignored by git).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+HOME_ENV = "ANNOTATOR_HOME"
+
+
+def annotator_home() -> Path:
+    """Root of the tool's local state."""
+    configured = os.environ.get(HOME_ENV)
+    return Path(configured).expanduser().resolve() if configured else Path.cwd().resolve() / ".annotator"
+
+
+@dataclass(frozen=True)
+class LocalDoccanoPaths:
+    """Where the embedded doccano lives: its venv, data, logs, credentials and process state."""
+
+    root: Path
+
+    @property
+    def venv(self) -> Path:
+        return self.root / "venv"
+
+    @property
+    def python(self) -> Path:
+        return self.venv / "bin" / "python"
+
+    @property
+    def data(self) -> Path:
+        """DOCCANO_HOME: the SQLite database and uploaded media."""
+        return self.root / "data"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def webserver_log(self) -> Path:
+        return self.logs / "webserver.log"
+
+    @property
+    def worker_log(self) -> Path:
+        return self.logs / "worker.log"
+
+    @property
+    def install_log(self) -> Path:
+        return self.logs / "install.log"
+
+    @property
+    def credentials(self) -> Path:
+        """0600 JSON file: url, username, password of the admin account."""
+        return self.root / "credentials.json"
+
+    @property
+    def secrets_env(self) -> Path:
+        """0600 file with the Django secret key of this installation."""
+        return self.root / "secret.env"
+
+    @property
+    def state(self) -> Path:
+        """JSON file: port and the process ids this tool started."""
+        return self.root / "state.json"
+
+
+def local_doccano_paths() -> LocalDoccanoPaths:
+    """Paths of the embedded doccano under the current ``ANNOTATOR_HOME``."""
+    return LocalDoccanoPaths(annotator_home() / "doccano")
+
+
+def push_journal_dir() -> Path:
+    """Journals of pushes in flight, so that a killed push can be resumed without duplicates."""
+    return annotator_home() / "push-journal"

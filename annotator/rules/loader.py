@@ -1,0 +1,655 @@
+"""Load a rule pack folder into a validated ``RulePack``, collecting EVERY problem at once.
+
+A pack is a folder with ``pack.yaml`` (labels, policies, macros), rule files (``*.yaml``) and plain
+gazetteer text files. The loader checks every key strictly (unknown keys are errors, with a
+suggestion), every label, macro, regex, token pattern and file path, and raises one
+``RulePackError`` listing all problems with file, line and rule id.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from annotator.arabic import CliticPolicy, NormalizationOptions, Normalizer
+from annotator.errors import Problem, RulePackError
+from annotator.rules.macros import BUILTIN_MACROS, MacroError, expand_macros, terms_to_regex
+from annotator.rules.markup import MarkupError, parse_markup
+from annotator.rules.model import (
+    GazetteerRule,
+    LabelSpec,
+    Location,
+    OverlapPolicy,
+    RegexRule,
+    Rule,
+    RuleExample,
+    RuleKind,
+    RulePack,
+    TermSource,
+    TokenRule,
+    TriggerRule,
+)
+from annotator.rules.yaml_source import LocatedDict, LocatedList, YamlSyntaxError, load_yaml
+
+PACK_FILE = "pack.yaml"
+
+PACK_KEYS = {
+    "name",
+    "version",
+    "description",
+    "labels",
+    "normalize",
+    "clitics",
+    "overlap",
+    "match_timeout",
+    "macros",
+    "rule_files",
+    "examples",
+}
+LABEL_KEYS = {"colour", "color", "description"}
+RULE_FILE_KEYS = {"rules", "description"}
+COMMON_RULE_KEYS = {"id", "kind", "label", "priority", "clitics", "description", "examples"}
+KIND_KEYS: dict[RuleKind, set[str]] = {
+    RuleKind.GAZETTEER: {"terms", "files"},
+    RuleKind.REGEX: {"pattern", "group"},
+    RuleKind.TOKENS: {"pattern", "patterns"},
+    RuleKind.TRIGGER: {"trigger", "target", "position", "between"},
+}
+TERM_SOURCE_KEYS = {"terms", "files", "pattern"}
+MACRO_SOURCE_KEYS = {"terms", "files"}
+TOKEN_WORD_KEY = "WORD"
+RULE_ID = regex.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+LABEL_NAME = regex.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+COLOUR = regex.compile(r"^#[0-9a-fA-F]{6}$")
+DEFAULT_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324")
+
+
+def load_pack(path: str | Path) -> RulePack:
+    """Load and validate the rule pack in folder ``path``; raise ``RulePackError`` listing all problems."""
+    return _PackLoader(Path(path)).load()
+
+
+def read_term_file(path: Path) -> list[tuple[int, str]]:
+    """(line number, term) for every term line of a gazetteer file: UTF-8, ``#`` comments, blanks skipped.
+
+    Raises ``UnicodeDecodeError``/``OSError`` for the caller to report.
+    """
+    terms = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            term = line.strip()
+            if term and not term.startswith("#"):
+                terms.append((number, term))
+    return terms
+
+
+class _PackLoader:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+        self.normalizer = Normalizer()
+        self.casefold = True
+        self.macros: dict[str, str] = dict(BUILTIN_MACROS)
+        self.labels: dict[str, LabelSpec] = {}
+        self.rule_ids: dict[str, Location] = {}
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def problem(self, file: str, line: int | None, rule: str | None, message: str) -> None:
+        self.problems.append(Problem(file, line, rule, message))
+
+    def check_keys(
+        self,
+        mapping: LocatedDict,
+        allowed: set[str],
+        file: str,
+        rule: str | None,
+        what: str,
+        required: Iterable[str] = (),
+    ) -> None:
+        for key in mapping:
+            if key not in allowed:
+                hint = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+                self.problem(
+                    file,
+                    mapping.line_of(key),
+                    rule,
+                    f"unknown key '{key}' in {what}{suggestion}; "
+                    f"expected one of: {', '.join(sorted(allowed))}",
+                )
+        for key in required:
+            if key not in mapping:
+                self.problem(file, mapping.line, rule, f"{what} needs '{key}'")
+
+    def parse(self, path: Path) -> Any:
+        relative = self.relative(path)
+        try:
+            data, duplicates = load_yaml(path)
+        except YamlSyntaxError as error:
+            self.problem(relative, error.line, None, error.message)
+            return None
+        except OSError as error:
+            self.problem(relative, None, None, f"cannot read: {error.strerror or error}")
+            return None
+        for key, line in duplicates:
+            self.problem(relative, line, None, f"duplicate key '{key}' (the later value would silently win)")
+        return data
+
+    def relative(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    # -- the pack ----------------------------------------------------------------------------
+
+    def load(self) -> RulePack:
+        pack_file = self.root / PACK_FILE
+        if not self.root.is_dir():
+            raise RulePackError(
+                str(self.root), [Problem(str(self.root), None, None, "no such rule pack folder")]
+            )
+        if not pack_file.is_file():
+            raise RulePackError(
+                str(self.root), [Problem(PACK_FILE, None, None, f"missing: a pack folder needs {PACK_FILE}")]
+            )
+        header = self.parse(pack_file)
+        if header is None:
+            raise RulePackError(str(self.root), self.problems)
+        if not isinstance(header, LocatedDict):
+            raise RulePackError(
+                str(self.root), [Problem(PACK_FILE, 1, None, "must be a mapping of settings")]
+            )
+        self.check_keys(header, PACK_KEYS, PACK_FILE, None, "pack.yaml", required=("name", "labels"))
+
+        name = self.string(header, "name", PACK_FILE, None, default=self.root.name)
+        version = str(header.get("version", "0"))
+        normalization = self.normalization(header)
+        self.normalizer = Normalizer(normalization)
+        self.casefold = normalization.casefold
+        self.labels = self.label_specs(header)
+        clitics = self.enum(header, "clitics", CliticPolicy, CliticPolicy.EXCLUDE, PACK_FILE, None)
+        overlap = self.enum(header, "overlap", OverlapPolicy, OverlapPolicy.LONGEST, PACK_FILE, None)
+        timeout = header.get("match_timeout", 2.0)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+            self.problem(
+                PACK_FILE, header.line_of("match_timeout"), None, "match_timeout must be seconds > 0"
+            )
+            timeout = 2.0
+        self.read_macros(header)
+
+        rules: list[Rule] = []
+        for rule_file in self.rule_files(header):
+            rules.extend(self.rules_in(rule_file, clitics))
+        examples = self.examples(header, PACK_FILE, None, None)
+
+        if self.problems:
+            raise RulePackError(str(self.root), self.problems)
+        return RulePack(
+            name=name,
+            version=version,
+            path=self.root.resolve(),
+            labels=tuple(self.labels.values()),
+            rules=tuple(rules),
+            normalization=normalization,
+            clitics=clitics,
+            overlap=overlap,
+            match_timeout=float(timeout),
+            description=str(header.get("description", "")),
+            examples=examples,
+        )
+
+    def string(self, mapping: LocatedDict, key: str, file: str, rule: str | None, default: str = "") -> str:
+        value = mapping.get(key, default)
+        if not isinstance(value, str) or (key in mapping and not value.strip()):
+            self.problem(file, mapping.line_of(key), rule, f"'{key}' must be a non-empty string")
+            return default
+        return value
+
+    def enum(
+        self, mapping: LocatedDict, key: str, enum: Any, default: Any, file: str, rule: str | None
+    ) -> Any:
+        if key not in mapping:
+            return default
+        try:
+            return enum(mapping[key])
+        except ValueError:
+            choices = ", ".join(member.value for member in enum)
+            self.problem(file, mapping.line_of(key), rule, f"'{key}' must be one of: {choices}")
+            return default
+
+    def normalization(self, header: LocatedDict) -> NormalizationOptions:
+        options = header.get("normalize", LocatedDict(line=header.line))
+        if not isinstance(options, LocatedDict):
+            self.problem(PACK_FILE, header.line_of("normalize"), None, "'normalize' must be a mapping")
+            return NormalizationOptions()
+        self.check_keys(options, set(NormalizationOptions.names()), PACK_FILE, None, "normalize")
+        values = {}
+        for key, value in options.items():
+            if key in NormalizationOptions.names():
+                if not isinstance(value, bool):
+                    self.problem(
+                        PACK_FILE, options.line_of(key), None, f"normalize.{key} must be true or false"
+                    )
+                else:
+                    values[key] = value
+        return NormalizationOptions(**values)
+
+    def label_specs(self, header: LocatedDict) -> dict[str, LabelSpec]:
+        raw = header.get("labels")
+        specs: dict[str, LabelSpec] = {}
+        if raw is None:
+            return specs
+        if not isinstance(raw, LocatedDict) or not raw:
+            self.problem(
+                PACK_FILE, header.line_of("labels"), None, "'labels' must map label names to settings"
+            )
+            return specs
+        for index, (name, settings) in enumerate(raw.items()):
+            line = raw.line_of(name)
+            if not isinstance(name, str) or not LABEL_NAME.match(name):
+                self.problem(
+                    PACK_FILE, line, None, f"label name {name!r} must be a letter then letters/digits/_/-"
+                )
+                continue
+            settings = settings if settings is not None else LocatedDict(line=line)
+            if not isinstance(settings, LocatedDict):
+                self.problem(
+                    PACK_FILE, line, None, f"label {name} settings must be a mapping (colour, description)"
+                )
+                continue
+            self.check_keys(settings, LABEL_KEYS, PACK_FILE, None, f"label {name}")
+            colour = settings.get(
+                "colour", settings.get("color", DEFAULT_COLOURS[index % len(DEFAULT_COLOURS)])
+            )
+            if not isinstance(colour, str) or not COLOUR.match(colour):
+                self.problem(PACK_FILE, line, None, f"label {name} colour must look like #1a2b3c")
+                colour = DEFAULT_COLOURS[index % len(DEFAULT_COLOURS)]
+            specs[name] = LabelSpec(name, colour.lower(), str(settings.get("description", "")))
+        return specs
+
+    def read_macros(self, header: LocatedDict) -> None:
+        raw = header.get("macros", LocatedDict(line=header.line))
+        if not isinstance(raw, LocatedDict):
+            self.problem(PACK_FILE, header.line_of("macros"), None, "'macros' must map NAMES to regexes")
+            return
+        for name, value in raw.items():
+            line = raw.line_of(name)
+            if not isinstance(name, str) or not regex.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+                self.problem(PACK_FILE, line, None, f"macro name {name!r} must be UPPER_CASE")
+                continue
+            if name in BUILTIN_MACROS:
+                self.problem(PACK_FILE, line, None, f"macro {name} is built in and cannot be redefined")
+                continue
+            if isinstance(value, str):
+                self.macros[name] = self.normalizer.translate_pattern(value)
+            elif isinstance(value, LocatedDict):
+                self.check_keys(value, MACRO_SOURCE_KEYS, PACK_FILE, None, f"macro {name}")
+                terms = self.terms(value, PACK_FILE, None)
+                if not terms:
+                    self.problem(PACK_FILE, line, None, f"macro {name} has no terms")
+                self.macros[name] = terms_to_regex(terms)
+            else:
+                self.problem(PACK_FILE, line, None, f"macro {name} must be a regex string or terms/files")
+        for name in list(self.macros):
+            if name in BUILTIN_MACROS:
+                continue
+            try:
+                regex.compile(expand_macros(f"{{{name}}}", self.macros))
+            except MacroError as error:
+                self.problem(PACK_FILE, raw.line_of(name), None, f"macro {name}: {error}")
+                self.macros.pop(name)
+            except regex.error as error:
+                self.problem(
+                    PACK_FILE, raw.line_of(name), None, f"macro {name} is not a valid regex: {error}"
+                )
+                self.macros.pop(name)
+
+    def rule_files(self, header: LocatedDict) -> list[Path]:
+        listed = header.get("rule_files")
+        if listed is None:
+            return sorted(
+                path
+                for path in self.root.iterdir()
+                if path.suffix in (".yaml", ".yml") and path.name != PACK_FILE
+            )
+        if not isinstance(listed, LocatedList) or not all(isinstance(item, str) for item in listed):
+            self.problem(
+                PACK_FILE, header.line_of("rule_files"), None, "'rule_files' must be a list of file names"
+            )
+            return []
+        files = []
+        for index, item in enumerate(listed):
+            path = self.inside_pack(item, PACK_FILE, listed.line_of(index), None)
+            if path is not None:
+                if path.is_file():
+                    files.append(path)
+                else:
+                    self.problem(PACK_FILE, listed.line_of(index), None, f"rule file {item} does not exist")
+        return files
+
+    def inside_pack(self, name: str, file: str, line: int | None, rule: str | None) -> Path | None:
+        """Resolve a path written in the pack; refuse anything outside the pack folder."""
+        candidate = (self.root / name).resolve()
+        if not candidate.is_relative_to(self.root.resolve()):
+            self.problem(file, line, rule, f"path {name} points outside the rule pack; keep files inside it")
+            return None
+        return candidate
+
+    # -- rules -------------------------------------------------------------------------------
+
+    def rules_in(self, path: Path, pack_clitics: CliticPolicy) -> list[Rule]:
+        file = self.relative(path)
+        data = self.parse(path)
+        if data is None:
+            return []
+        if not isinstance(data, LocatedDict):
+            self.problem(file, 1, None, "a rule file must be a mapping with a 'rules' list")
+            return []
+        self.check_keys(data, RULE_FILE_KEYS, file, None, "a rule file", required=("rules",))
+        raw_rules = data.get("rules", LocatedList(line=data.line))
+        if not isinstance(raw_rules, LocatedList):
+            self.problem(file, data.line_of("rules"), None, "'rules' must be a list")
+            return []
+        rules = []
+        for index, raw in enumerate(raw_rules):
+            if not isinstance(raw, LocatedDict):
+                self.problem(file, raw_rules.line_of(index), None, "each rule must be a mapping")
+                continue
+            rule = self.rule(raw, file, pack_clitics)
+            if rule is not None:
+                rules.append(rule)
+        return rules
+
+    def rule(self, raw: LocatedDict, file: str, pack_clitics: CliticPolicy) -> Rule | None:
+        rule_id = raw.get("id")
+        if not isinstance(rule_id, str) or not RULE_ID.match(rule_id):
+            self.problem(file, raw.line, None, "a rule needs an 'id' (letters, digits, '.', '_', '-')")
+            rule_id = f"<rule at line {raw.line}>"
+        elif rule_id in self.rule_ids:
+            self.problem(file, raw.line, rule_id, f"duplicate rule id (first at {self.rule_ids[rule_id]})")
+        else:
+            self.rule_ids[rule_id] = Location(file, raw.line)
+        kind = self.enum(raw, "kind", RuleKind, None, file, rule_id)
+        if "kind" not in raw:
+            self.problem(
+                file, raw.line, rule_id, "a rule needs a 'kind': gazetteer, regex, tokens or trigger"
+            )
+        allowed = COMMON_RULE_KEYS | (KIND_KEYS[kind] if kind else set().union(*KIND_KEYS.values()))
+        self.check_keys(
+            raw, allowed, file, rule_id, f"a {kind.value if kind else ''} rule".replace("  ", " ")
+        )
+        label = raw.get("label")
+        if label not in self.labels:
+            known = ", ".join(self.labels) or "none declared"
+            self.problem(
+                file, raw.line_of("label"), rule_id, f"unknown label {label!r}; pack labels: {known}"
+            )
+        priority = raw.get("priority", 0)
+        if isinstance(priority, bool) or not isinstance(priority, int):
+            self.problem(file, raw.line_of("priority"), rule_id, "'priority' must be an integer")
+            priority = 0
+        clitics = self.enum(raw, "clitics", CliticPolicy, pack_clitics, file, rule_id)
+        location = Location(file, raw.line)
+        config = None
+        if kind is RuleKind.GAZETTEER:
+            config = self.gazetteer(raw, file, rule_id)
+        elif kind is RuleKind.REGEX:
+            config = self.regex_rule(raw, file, rule_id)
+        elif kind is RuleKind.TOKENS:
+            config = self.token_rule(raw, file, rule_id)
+        elif kind is RuleKind.TRIGGER:
+            config = self.trigger_rule(raw, file, rule_id)
+        examples = self.examples(raw, file, rule_id, label if isinstance(label, str) else None)
+        if config is None or kind is None or label not in self.labels:
+            return None
+        return Rule(
+            id=rule_id,
+            kind=kind,
+            label=label,
+            config=config,
+            priority=priority,
+            clitics=clitics,
+            description=str(raw.get("description", "")),
+            examples=examples,
+            location=location,
+        )
+
+    # -- term sources, patterns ----------------------------------------------------------------
+
+    def terms(self, raw: LocatedDict, file: str, rule: str | None) -> tuple[str, ...]:
+        """Inline ``terms`` and the terms of every listed ``files`` entry, normalised and de-duplicated."""
+        collected: list[str] = []
+        inline = raw.get("terms", LocatedList(line=raw.line))
+        if not isinstance(inline, LocatedList) or not all(isinstance(term, str) for term in inline):
+            self.problem(file, raw.line_of("terms"), rule, "'terms' must be a list of strings")
+            inline = []
+        collected.extend(inline)
+        files = raw.get("files", LocatedList(line=raw.line))
+        if isinstance(files, str):
+            files = LocatedList([files], line=raw.line_of("files"))
+        if not isinstance(files, LocatedList) or not all(isinstance(name, str) for name in files):
+            self.problem(file, raw.line_of("files"), rule, "'files' must be a list of paths inside the pack")
+            files = LocatedList(line=raw.line)
+        for index, name in enumerate(files):
+            line = files.line_of(index)
+            path = self.inside_pack(name, file, line, rule)
+            if path is None:
+                continue
+            if not path.is_file():
+                self.problem(file, line, rule, f"gazetteer file {name} does not exist")
+                continue
+            try:
+                collected.extend(term for _, term in read_term_file(path))
+            except UnicodeDecodeError as error:
+                self.problem(file, line, rule, f"gazetteer file {name} is not UTF-8 (byte {error.start})")
+            except OSError as error:
+                self.problem(
+                    file, line, rule, f"cannot read gazetteer file {name}: {error.strerror or error}"
+                )
+        normalised = dict.fromkeys(self.normalizer.normalize_term(term) for term in collected)
+        normalised.pop("", None)
+        return tuple(normalised)
+
+    def compile_pattern(
+        self, pattern: Any, file: str, line: int | None, rule: str | None, what: str
+    ) -> str | None:
+        if not isinstance(pattern, str) or not pattern:
+            self.problem(file, line, rule, f"{what} must be a non-empty regex string")
+            return None
+        try:
+            expanded = expand_macros(self.normalizer.translate_pattern(pattern), self.macros)
+        except MacroError as error:
+            self.problem(file, line, rule, f"{what}: {error}")
+            return None
+        try:
+            regex.compile(expanded, regex.IGNORECASE if self.casefold else 0)
+        except regex.error as error:
+            self.problem(file, line, rule, f"{what} is not a valid regex: {error} in {pattern!r}")
+            return None
+        return expanded
+
+    def term_source(self, raw: Any, file: str, line: int | None, rule: str, what: str) -> TermSource | None:
+        if isinstance(raw, str):
+            pattern = self.compile_pattern(raw, file, line, rule, what)
+            return TermSource(pattern=pattern) if pattern else None
+        if not isinstance(raw, LocatedDict):
+            self.problem(
+                file, line, rule, f"{what} must be a regex or a mapping with terms, files or pattern"
+            )
+            return None
+        self.check_keys(raw, TERM_SOURCE_KEYS, file, rule, what)
+        if "pattern" in raw:
+            if "terms" in raw or "files" in raw:
+                self.problem(file, raw.line, rule, f"{what}: give either pattern or terms/files, not both")
+            pattern = self.compile_pattern(
+                raw["pattern"], file, raw.line_of("pattern"), rule, f"{what} pattern"
+            )
+            return TermSource(pattern=pattern) if pattern else None
+        reported = len(self.problems)
+        terms = self.terms(raw, file, rule)
+        if not terms:
+            if len(self.problems) == reported:
+                self.problem(file, raw.line, rule, f"{what} has no terms")
+            return None
+        return TermSource(terms=terms, files=tuple(raw.get("files", ()) or ()))
+
+    def gazetteer(self, raw: LocatedDict, file: str, rule: str) -> GazetteerRule | None:
+        if "terms" not in raw and "files" not in raw:
+            self.problem(file, raw.line, rule, "a gazetteer rule needs 'terms' or 'files'")
+            return None
+        reported = len(self.problems)
+        terms = self.terms(raw, file, rule)
+        if not terms:
+            if len(self.problems) == reported:
+                self.problem(file, raw.line, rule, "the gazetteer has no terms")
+            return None
+        files = raw.get("files", ())
+        return GazetteerRule(
+            TermSource(terms=terms, files=tuple([files] if isinstance(files, str) else files))
+        )
+
+    def regex_rule(self, raw: LocatedDict, file: str, rule: str) -> RegexRule | None:
+        if "pattern" not in raw:
+            self.problem(file, raw.line, rule, "a regex rule needs 'pattern'")
+            return None
+        pattern = self.compile_pattern(raw.get("pattern"), file, raw.line_of("pattern"), rule, "'pattern'")
+        if pattern is None:
+            return None
+        group = raw.get("group", 0)
+        compiled = regex.compile(pattern)
+        if isinstance(group, bool) or not isinstance(group, int | str):
+            self.problem(file, raw.line_of("group"), rule, "'group' must be a group number or name")
+            return None
+        if (isinstance(group, int) and not 0 <= group <= compiled.groups) or (
+            isinstance(group, str) and group not in compiled.groupindex
+        ):
+            self.problem(file, raw.line_of("group"), rule, f"the pattern has no group {group!r}")
+            return None
+        return RegexRule(pattern, group)
+
+    def trigger_rule(self, raw: LocatedDict, file: str, rule: str) -> TriggerRule | None:
+        for key in ("trigger", "target"):
+            if key not in raw:
+                self.problem(file, raw.line, rule, f"a trigger rule needs '{key}'")
+        position = raw.get("position", "before")
+        if position not in ("before", "after"):
+            self.problem(file, raw.line_of("position"), rule, "'position' must be before or after")
+        between = self.compile_pattern(
+            raw.get("between", r"\s+"), file, raw.line_of("between"), rule, "'between'"
+        )
+        trigger = self.term_source(raw.get("trigger"), file, raw.line_of("trigger"), rule, "'trigger'")
+        target = self.term_source(raw.get("target"), file, raw.line_of("target"), rule, "'target'")
+        if trigger is None or target is None or between is None or position not in ("before", "after"):
+            return None
+        return TriggerRule(trigger, target, position, between)
+
+    def token_rule(self, raw: LocatedDict, file: str, rule: str) -> TokenRule | None:
+        if ("pattern" in raw) == ("patterns" in raw):
+            self.problem(file, raw.line, rule, "a tokens rule needs exactly one of 'pattern' or 'patterns'")
+            return None
+        patterns = [raw["pattern"]] if "pattern" in raw else raw["patterns"]
+        line = raw.line_of("pattern" if "pattern" in raw else "patterns")
+        if (
+            not isinstance(patterns, list)
+            or not patterns
+            or not all(
+                isinstance(pattern, list) and pattern and all(isinstance(token, dict) for token in pattern)
+                for pattern in patterns
+            )
+        ):
+            self.problem(
+                file, line, rule, "token patterns must be lists of token mappings (spaCy Matcher syntax)"
+            )
+            return None
+        converted = [self.token_pattern(pattern) for pattern in patterns]
+        from annotator.matchers.tokens import validate_token_patterns  # spaCy is imported only when needed
+
+        for message in validate_token_patterns(converted):
+            self.problem(file, line, rule, f"bad token pattern: {message}")
+        anchors = self.token_anchors(converted)
+        return TokenRule(tuple(json.dumps(pattern, ensure_ascii=False) for pattern in converted), anchors)
+
+    def token_pattern(self, pattern: list[dict]) -> list[dict]:
+        """Normalise the literal values of a token pattern and expand the WORD shorthand."""
+
+        def normal(value: Any) -> Any:
+            if isinstance(value, str):
+                return self.normalizer.normalize_term(value)
+            if isinstance(value, list):
+                return [normal(item) for item in value]
+            if isinstance(value, dict):
+                return {
+                    key: (normal(item) if key in ("IN", "NOT_IN", "==", "!=") else item)
+                    for key, item in value.items()
+                }
+            return value
+
+        converted = []
+        for token in pattern:
+            token = {str(key): value for key, value in token.items()}
+            for key in ("TEXT", "ORTH", "LOWER", "NORM"):
+                if key in token:
+                    token[key] = normal(token[key])
+            if TOKEN_WORD_KEY in token:
+                value = normal(token.pop(TOKEN_WORD_KEY))
+                words = value.get("IN", []) if isinstance(value, dict) else [value]
+                token["_"] = {"stems": {"INTERSECTS": words}}
+            converted.append(token)
+        return converted
+
+    @staticmethod
+    def token_anchors(patterns: list[list[dict]]) -> tuple[str, ...]:
+        """Words one of which every match must contain (empty: the rule must run on every text)."""
+        anchors: set[str] = set()
+        for pattern in patterns:
+            found = None
+            for token in pattern:
+                if token.get("OP", "1") not in ("1", "+", "!"):
+                    continue
+                stems = token.get("_", {}).get("stems", {}).get("INTERSECTS")
+                literal = token.get("TEXT", token.get("ORTH", token.get("LOWER", token.get("NORM"))))
+                values = stems if stems else (literal.get("IN") if isinstance(literal, dict) else literal)
+                if isinstance(values, str):
+                    values = [values]
+                if isinstance(values, list) and values and all(isinstance(value, str) for value in values):
+                    found = values
+                    break
+            if found is None:
+                return ()
+            anchors.update(found)
+        return tuple(sorted(anchors))
+
+    # -- examples -----------------------------------------------------------------------------
+
+    def examples(
+        self, raw: LocatedDict, file: str, rule: str | None, rule_label: str | None
+    ) -> tuple[RuleExample, ...]:
+        items = raw.get("examples", LocatedList(line=raw.line))
+        if not isinstance(items, LocatedList):
+            self.problem(file, raw.line_of("examples"), rule, "'examples' must be a list of marked-up texts")
+            return ()
+        examples = []
+        for index, item in enumerate(items):
+            line = items.line_of(index)
+            if not isinstance(item, str) or not item.strip():
+                self.problem(file, line, rule, "an example must be a non-empty string such as 'في [القاهرة]'")
+                continue
+            try:
+                text, expected = parse_markup(item)
+            except MarkupError as error:
+                self.problem(file, line, rule, f"example markup: {error}")
+                continue
+            for span in expected:
+                if span.label is None and rule is None:
+                    self.problem(file, line, rule, "pack examples must name labels: [القاهرة](LOC)")
+                elif span.label is not None and span.label not in self.labels:
+                    self.problem(file, line, rule, f"example uses unknown label {span.label}")
+            examples.append(RuleExample(text, expected, item, Location(file, line)))
+        return tuple(examples)

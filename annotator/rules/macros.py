@@ -1,0 +1,67 @@
+"""Named regex macros (``{MONTH}``, ``{GIVEN_NAME}`` ...) and compact regexes built from term lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import regex
+
+MACRO_REFERENCE = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
+
+#: macros every pack has; packs may not redefine them
+BUILTIN_MACROS: dict[str, str] = {
+    # the article, or its fused form after the preposition ل ("للأمم": ل + ل[ا]لأمم)
+    "AL": r"(?:ال|(?<=(?<!\w)[وف]?ل)(?P<fused_article>ل))",
+    "PROCLITIC": r"(?:[وف]?[بكل]|[وف])",
+    "WORD": r"\w+",
+    "NUMBER": r"[0-9]+(?:[.,][0-9]+)*",
+}
+
+
+class MacroError(ValueError):
+    """A macro reference cannot be expanded (unknown name or a cycle)."""
+
+
+def terms_to_regex(terms: Iterable[str]) -> str:
+    """A trie-shaped regex matching exactly the given literal terms, longest alternatives first,
+    each ending at a word end."""
+    trie: dict = {}
+    for term in terms:
+        if not term:
+            continue
+        node = trie
+        for char in term:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    if not trie:
+        return r"(?!)"
+    return f"(?:{_trie_pattern(trie)})(?!\\w)"
+
+
+def _trie_pattern(node: dict) -> str:
+    ends_here = "" in node
+    branches = [regex.escape(char) + _trie_pattern(child) for char, child in sorted(node.items()) if char]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if ends_here:
+        # the longer continuation is tried first; the shorter term remains possible
+        return f"(?:{body})?" if len(branches) > 1 or len(body) > 1 else f"{body}?"
+    return body
+
+
+def expand_macros(pattern: str, macros: Mapping[str, str]) -> str:
+    """Replace ``{NAME}`` references recursively; raise ``MacroError`` for unknown names and cycles."""
+
+    def expand(text: str, stack: tuple[str, ...]) -> str:
+        def replace(match: regex.Match) -> str:
+            name = match.group(1)
+            if name in stack:
+                raise MacroError(f"macro cycle: {' -> '.join((*stack, name))}")
+            if name not in macros:
+                raise MacroError(f"unknown macro {{{name}}}")
+            return "(?:" + expand(macros[name], (*stack, name)) + ")"
+
+        return MACRO_REFERENCE.sub(replace, text)
+
+    return expand(pattern, ())

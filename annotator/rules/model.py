@@ -1,0 +1,159 @@
+"""Frozen, validated rule-pack objects. The YAML files stay the single source of truth; matchers
+are always rebuilt from these objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from annotator.arabic import CliticPolicy, NormalizationOptions
+
+
+class RuleKind(str, Enum):
+    GAZETTEER = "gazetteer"
+    REGEX = "regex"
+    TOKENS = "tokens"
+    TRIGGER = "trigger"
+
+
+class OverlapPolicy(str, Enum):
+    """How overlapping matches become spans (see ``annotator.resolve``)."""
+
+    LONGEST = "longest"  # longest span wins; ties go to higher priority, then the earlier start
+    PRIORITY = "priority"  # higher priority wins; ties go to the longer span, then the earlier start
+    KEEP_ALL = "keep_all"  # keep overlapping spans (only exact duplicates are merged)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something was written: a file relative to the pack, and a 1-based line."""
+
+    file: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return self.file if self.line is None else f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    name: str
+    colour: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ExpectedSpan:
+    """A span an example expects, by its surface offsets in the example text."""
+
+    start: int
+    end: int
+    label: str | None  # None: the rule's own label
+
+
+@dataclass(frozen=True)
+class RuleExample:
+    """A text written next to a rule (or pack), and exactly the spans it must produce."""
+
+    text: str
+    expected: tuple[ExpectedSpan, ...]
+    source: str  # the example as written, with its [markup]
+    location: Location
+
+
+@dataclass(frozen=True)
+class TermSource:
+    """Literal terms (inline and from files) or a regex: what a gazetteer, trigger or target matches."""
+
+    terms: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    pattern: str | None = None  # macro-expanded, literals normalised
+
+    @property
+    def is_pattern(self) -> bool:
+        return self.pattern is not None
+
+
+@dataclass(frozen=True)
+class GazetteerRule:
+    source: TermSource
+
+
+@dataclass(frozen=True)
+class RegexRule:
+    pattern: str  # macro-expanded, literals normalised
+    group: int | str = 0
+
+
+@dataclass(frozen=True)
+class TokenRule:
+    patterns: tuple[Any, ...]  # spaCy Matcher patterns (lists of token dicts), values normalised
+    anchors: tuple[str, ...]  # normalised words one of which must occur for the rule to fire
+
+
+@dataclass(frozen=True)
+class TriggerRule:
+    trigger: TermSource
+    target: TermSource
+    position: str = "before"  # the trigger comes before the target ("after": it follows it)
+    between: str = r"\s+"
+
+
+Config = GazetteerRule | RegexRule | TokenRule | TriggerRule
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: RuleKind
+    label: str
+    config: Config
+    priority: int = 0
+    clitics: CliticPolicy = CliticPolicy.EXCLUDE
+    description: str = ""
+    examples: tuple[RuleExample, ...] = ()
+    location: Location = field(default_factory=lambda: Location("?"))
+
+
+@dataclass(frozen=True)
+class RulePack:
+    """A validated rule pack: labels, policies and rules, ready to compile into matchers."""
+
+    name: str
+    version: str
+    path: Path
+    labels: tuple[LabelSpec, ...]
+    rules: tuple[Rule, ...]
+    normalization: NormalizationOptions = field(default_factory=NormalizationOptions)
+    clitics: CliticPolicy = CliticPolicy.EXCLUDE
+    overlap: OverlapPolicy = OverlapPolicy.LONGEST
+    match_timeout: float = 2.0
+    description: str = ""
+    examples: tuple[RuleExample, ...] = ()
+
+    @property
+    def label_names(self) -> tuple[str, ...]:
+        return tuple(label.name for label in self.labels)
+
+    @property
+    def allows_overlap(self) -> bool:
+        return self.overlap is OverlapPolicy.KEEP_ALL
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    def only(self, rule_ids: set[str]) -> RulePack:
+        """The same pack restricted to some rules (used to run one rule's examples alone)."""
+        from dataclasses import replace
+
+        return replace(self, rules=tuple(rule for rule in self.rules if rule.id in rule_ids), examples=())
+
+    @property
+    def fingerprint(self) -> str:
+        """``name@version``: what produced a pre-annotation, recorded in outputs and manifests."""
+        return f"{self.name}@{self.version}"
