@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PROJECT ?= Libya news 2021
-PACK   ?= rules/ar-news
+PACK   ?= rules/starter
 
 .PHONY: install demo test lint check-rules chromium bench bench-smoke doccano-up doccano-down clean
 
@@ -36,8 +36,7 @@ lint: install
 	$(BIN)/ruff format --check annotator tests bench
 
 check-rules: install
-	$(BIN)/annotator rules check rules/starter
-	$(BIN)/annotator rules check $(PACK)
+	for pack in rules/*/pack.yaml; do $(BIN)/annotator rules check $$(dirname $$pack) || exit 1; done
 
 # The whole suite: lint, every rule pack's own examples, unit and integration tests
 # (the integration tests start the real local doccano themselves, or reuse a running one).

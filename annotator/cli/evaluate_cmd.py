@@ -1,0 +1,113 @@
+"""``annotator evaluate``: how good are the rules, measured against gold."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from annotator.cli.app import app, console
+from annotator.corpus import read_corpus
+from annotator.effort import CLASSES, measure_effort
+from annotator.errors import InputError
+from annotator.evaluate import Evaluation, evaluate, parse_label_map, top_errors
+
+
+@app.command("evaluate")
+def evaluate_command(
+    gold: Annotated[Path, typer.Option("--gold", "-g", help="Gold: doccano-style JSONL (label) or CoNLL.")],
+    pred: Annotated[
+        Path, typer.Option("--pred", "-p", help="Predictions: the output of `annotator annotate`.")
+    ],
+    label_map: Annotated[
+        list[str] | None, typer.Option("--map", help="Rename labels before scoring, e.g. --map PERS=PER.")
+    ] = None,
+    labels: Annotated[
+        str | None, typer.Option("--labels", help="Score only these labels (comma-separated, after --map).")
+    ] = None,
+    effort: Annotated[
+        bool,
+        typer.Option("--effort", help="Also report correction effort (PRED = the spans that were pushed)."),
+    ] = False,
+    top: Annotated[int, typer.Option("--top", min=0, help="How many frequent errors to list.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
+) -> None:
+    """Score predictions against gold: per label and micro P/R/F1 (strict and clitic-tolerant),
+    per-rule true/false positives, and the most frequent false positives and misses."""
+    try:
+        mapping = parse_label_map(label_map or [])
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    wanted = {label.strip() for label in labels.split(",") if label.strip()} if labels else None
+    gold_examples = list(read_corpus([gold]))
+    predicted = list(read_corpus([pred]))
+    result = evaluate(gold_examples, predicted, label_map=mapping, labels=wanted)
+    measured = measure_effort(predicted, gold_examples) if effort else None
+    if as_json:
+        data = result.to_json(top)
+        if measured is not None:
+            data["effort"] = measured.to_json()
+        console.print_json(json.dumps(data, ensure_ascii=False))
+        return
+    print_evaluation(result, top)
+    if measured is not None:
+        table = Table(title="correction effort (pushed spans -> gold)", show_edge=False)
+        for column in ("pushed", *CLASSES, "added by annotators", "gold", "gold not typed"):
+            table.add_column(column, justify="right")
+        table.add_row(
+            str(measured.pushed_spans),
+            *(str(measured.counts[name]) for name in CLASSES),
+            str(measured.added),
+            str(measured.gold_spans),
+            f"{measured.untyped_share:.1%}",
+        )
+        console.print(table)
+
+
+def print_evaluation(result: Evaluation, top: int) -> None:
+    console.print(
+        f"{result.examples} examples paired, {result.gold_spans} gold spans, "
+        f"{result.predicted_spans} predicted"
+        + (f" ({result.unpaired_gold} gold examples had no prediction)" if result.unpaired_gold else "")
+    )
+    table = Table(title="per label", show_edge=False)
+    table.add_column("label")
+    for mode in result.modes:
+        for column in ("P", "R", "F1"):
+            table.add_column(f"{mode} {column}", justify="right")
+    table.add_column("gold", justify="right")
+    labels = sorted({label for mode in result.modes.values() for label in mode.per_label})
+    for label in [*labels, "micro"]:
+        row = [label]
+        gold_count = 0
+        for mode in result.modes.values():
+            scores = mode.micro if label == "micro" else mode.per_label.get(label)
+            if scores is None:
+                row.extend(["-", "-", "-"])
+                continue
+            gold_count = scores.tp + scores.fn
+            row.extend([f"{scores.precision:.3f}", f"{scores.recall:.3f}", f"{scores.f1:.3f}"])
+        row.append(str(gold_count))
+        table.add_row(*row, style="bold" if label == "micro" else None)
+    console.print(table)
+    tolerant = result.modes["tolerant"]
+    rules = Table(title="per rule (tolerant)", show_edge=False)
+    for column in ("rule", "true pos.", "false pos.", "precision"):
+        rules.add_column(column, justify="right" if column != "rule" else "left")
+    for rule, scores in sorted(tolerant.per_rule.items(), key=lambda item: -(item[1].tp + item[1].fp)):
+        rules.add_row(rule, str(scores.tp), str(scores.fp), f"{scores.precision:.3f}")
+    console.print(rules)
+    for kind, title in (("false positive", "frequent false positives"), ("miss", "frequent misses")):
+        errors = top_errors(tolerant.errors, kind, top)
+        if not errors:
+            continue
+        listing = Table(title=f"{title} (tolerant)", show_edge=False)
+        for column in ("label", "surface", "rule", "context"):
+            listing.add_column(column)
+        for error in errors:
+            listing.add_row(error.label, escape(error.surface), error.rule, escape(error.context))
+        console.print(listing)

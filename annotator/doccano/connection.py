@@ -1,0 +1,372 @@
+"""A logged-in connection to a doccano server, over doccano-client, with clear typed errors.
+
+Credentials come from ``DOCCANO_USERNAME`` / ``DOCCANO_PASSWORD`` (and ``DOCCANO_URL`` or ``--url``),
+else from the embedded local server's 0600 credentials file. The password is never printed,
+logged, or put in an error message.
+
+Transient failures (connection refused while a server restarts, 502/503/504) are retried with
+exponential backoff; every request has a timeout so a hung server cannot hang a run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+from doccano_client import DoccanoClient
+from doccano_client.exceptions import DoccanoAPIError
+from doccano_client.repositories.data_upload import DataUploadRepository
+from doccano_client.repositories.task_status import TaskStatusRepository
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from annotator.errors import (
+    AuthenticationFailed,
+    CredentialsMissing,
+    DoccanoError,
+    ProjectNotFound,
+    ServerUnreachable,
+    UnsupportedServer,
+)
+from annotator.paths import local_doccano_paths
+from annotator.server import Credentials, read_credentials
+
+URL_ENV = "DOCCANO_URL"
+USERNAME_ENV = "DOCCANO_USERNAME"
+PASSWORD_ENV = "DOCCANO_PASSWORD"
+TASK = "SequenceLabeling"
+PAGE_SIZE = 500
+#: project fields that doccano 1.8 has and older servers lack
+REQUIRED_PROJECT_FIELDS = ("collaborative_annotation", "allow_overlapping", "grapheme_mode", "use_relation")
+
+T = TypeVar("T")
+
+
+def resolve_credentials(url: str | None = None) -> Credentials:
+    """Where to connect and as whom: explicit URL/env first, else the embedded server's file."""
+    url = url or os.environ.get(URL_ENV) or None
+    username = os.environ.get(USERNAME_ENV)
+    password = os.environ.get(PASSWORD_ENV)
+    if username and password:
+        if url is None:
+            url = read_local_url()
+        return Credentials(url.rstrip("/"), username, password)
+    if bool(username) != bool(password):
+        missing = PASSWORD_ENV if username else USERNAME_ENV
+        raise CredentialsMissing(f"{missing} is not set", hint=f"set both {USERNAME_ENV} and {PASSWORD_ENV}")
+    local = read_credentials(local_doccano_paths().credentials)
+    if url is not None and url.rstrip("/") != local.url.rstrip("/"):
+        raise CredentialsMissing(
+            f"no credentials for {url}",
+            hint=f"set {USERNAME_ENV} and {PASSWORD_ENV} (the local credentials file is for {local.url})",
+        )
+    return local
+
+
+def read_local_url() -> str:
+    """The embedded server's URL, for when only username and password were given."""
+    return read_credentials(local_doccano_paths().credentials).url
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """Retries transient failures and puts a timeout on every request."""
+
+    def __init__(self, timeout: float, retries: int) -> None:
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            read=0,  # a request that reached the server is not repeated blindly
+            status=retries,
+            status_forcelist=(502, 503, 504),
+            allowed_methods=None,
+            backoff_factor=0.5,
+            raise_on_status=False,
+        )
+        super().__init__(max_retries=retry)
+        self.timeout = timeout
+
+    def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    id: int
+    name: str
+    collaborative: bool
+    allow_overlapping: bool
+    grapheme_mode: bool
+
+
+class Doccano:
+    """One logged-in user on one doccano server. Every call raises this project's typed errors."""
+
+    def __init__(self, credentials: Credentials, *, timeout: float = 120.0, retries: int = 4) -> None:
+        self.url = credentials.url.rstrip("/")
+        self.username = credentials.username
+        self.client = DoccanoClient(self.url)
+        # doccano-client keeps its requests session on the base repository; it is the only
+        # handle through which a page size, retries and timeouts can be set.
+        self._http = self.client._base_repository
+        adapter = _TimeoutAdapter(timeout, retries)
+        self._http._session.mount("http://", adapter)
+        self._http._session.mount("https://", adapter)
+        self._uploads = DataUploadRepository(self._http)
+        self._tasks = TaskStatusRepository(self._http)
+        self._login(credentials)
+
+    # -- errors ------------------------------------------------------------------------------
+
+    def call(self, action: str, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one client call, translating network and HTTP failures into typed errors."""
+        try:
+            return function(*args, **kwargs)
+        except requests.ConnectionError:
+            raise ServerUnreachable(
+                f"cannot reach doccano at {self.url} while trying to {action}",
+                hint="start the local one with `annotator doccano up`, or check --url / DOCCANO_URL",
+            ) from None
+        except requests.Timeout:
+            raise ServerUnreachable(
+                f"doccano at {self.url} did not answer in time while trying to {action}",
+                hint="the server may be overloaded; re-run the command (it resumes safely)",
+            ) from None
+        except DoccanoAPIError as error:
+            status = error.response.status_code if error.response is not None else None
+            if status in (401, 403):
+                raise AuthenticationFailed(
+                    f"doccano at {self.url} refused {action} for user {self.username} (HTTP {status})",
+                    hint="the session expired or the user lacks rights; check the account",
+                ) from None
+            if status == 404:
+                raise DoccanoError(f"doccano at {self.url}: not found while trying to {action}") from None
+            detail = _short_body(error.response)
+            raise DoccanoError(
+                f"doccano at {self.url} failed to {action} (HTTP {status}){detail}",
+                hint="see the server log; for the local server: annotator doccano status",
+            ) from None
+
+    def _login(self, credentials: Credentials) -> None:
+        try:
+            self.call("log in", self.client.login, credentials.username, credentials.password)
+        except DoccanoError as error:
+            if isinstance(error, ServerUnreachable):
+                raise
+            raise AuthenticationFailed(
+                f"doccano at {self.url} refused the credentials of user {credentials.username}",
+                hint=f"check {USERNAME_ENV} / {PASSWORD_ENV}, or the local credentials file",
+            ) from None
+
+    def get_json(self, action: str, resource: str, **params: Any) -> Any:
+        return self.call(action, self._http.get, resource, params=params or None).json()
+
+    # -- projects and labels -------------------------------------------------------------------
+
+    def find_project(self, name: str) -> ProjectInfo | None:
+        """The project with exactly this name, or None."""
+        offset = 0
+        while True:
+            page = self.get_json("list projects", "projects", limit=100, offset=offset, q=name)
+            for raw in page.get("results", []):
+                if raw.get("name") == name:
+                    return self._project_info(raw)
+            if not page.get("next"):
+                return None
+            offset += 100
+
+    def project(self, name: str) -> ProjectInfo:
+        found = self.find_project(name)
+        if found is None:
+            raise ProjectNotFound(
+                f'no project named "{name}" on {self.url}', hint="check the name (it is case-sensitive)"
+            )
+        return found
+
+    def create_project(self, name: str, *, allow_overlapping: bool, guideline: str) -> ProjectInfo:
+        self.call(
+            f'create project "{name}"',
+            self.client.create_project,
+            name=name,
+            project_type=TASK,
+            description="Pre-annotated by annotator; correct the spans, then confirm each example.",
+            guideline=guideline,
+            collaborative_annotation=True,
+            allow_overlapping=allow_overlapping,
+            grapheme_mode=False,
+        )
+        return self.project(name)
+
+    def _project_info(self, raw: dict[str, Any]) -> ProjectInfo:
+        missing = [field for field in REQUIRED_PROJECT_FIELDS if field not in raw]
+        if missing or raw.get("project_type") is None:
+            raise UnsupportedServer(
+                f"the server at {self.url} does not offer the doccano 1.8 API "
+                f"(projects lack {', '.join(missing)})",
+                hint="this tool is tested against doccano 1.8.4",
+            )
+        return ProjectInfo(
+            id=int(raw["id"]),
+            name=str(raw["name"]),
+            collaborative=bool(raw["collaborative_annotation"]),
+            allow_overlapping=bool(raw["allow_overlapping"]),
+            grapheme_mode=bool(raw["grapheme_mode"]),
+        )
+
+    def check_api(self, project: ProjectInfo) -> None:
+        """Check that the server offers what this tool relies on (doccano has no version endpoint)."""
+        options = self.call("list import formats", self.client.list_upload_options, project.id)
+        if not any(option.name == "JSONL" for option in options):
+            raise UnsupportedServer(
+                f"the server at {self.url} cannot import JSONL for sequence labelling",
+                hint="this tool is tested against doccano 1.8.4",
+            )
+
+    def label_types(self, project_id: int) -> dict[str, str]:
+        """Existing span label names and their colours."""
+        types = self.call("list labels", self.client.list_label_types, project_id, "span")
+        return {label.text: label.background_color for label in types}
+
+    def create_label_type(self, project_id: int, name: str, colour: str) -> None:
+        self.call(
+            f"create label {name}", self.client.create_label_type, project_id, "span", name, color=colour
+        )
+
+    # -- examples ------------------------------------------------------------------------------
+
+    def examples(self, project_id: int, confirmed: bool | None = None) -> Iterator[dict[str, Any]]:
+        """Every example of a project (id, meta, is_confirmed, comment_count, text), page by page."""
+        offset = 0
+        params: dict[str, Any] = {"limit": PAGE_SIZE}
+        if confirmed is not None:
+            params["confirmed"] = "true" if confirmed else "false"
+        while True:
+            page = self.get_json("list examples", f"projects/{project_id}/examples", offset=offset, **params)
+            results = page.get("results", [])
+            yield from results
+            if not page.get("next") or not results:
+                return
+            offset += len(results)
+
+    def spans(self, project_id: int, example_id: int) -> list[dict[str, Any]]:
+        return self.get_json("list spans", f"projects/{project_id}/examples/{example_id}/spans")
+
+    def delete_examples(self, project_id: int, example_ids: list[int]) -> None:
+        """Delete exactly these examples. (doccano deletes EVERY example when given an empty id
+        list - that is how doccano-client's ``delete_all`` works - so an empty list does nothing.)"""
+        if not example_ids:
+            return
+        for start in range(0, len(example_ids), PAGE_SIZE):
+            batch = example_ids[start : start + PAGE_SIZE]
+            self.call("delete examples", self.client.bulk_delete_examples, project_id, batch)
+
+    def is_confirmed(self, project_id: int, example_id: int) -> bool:
+        return bool(
+            self.get_json("read example", f"projects/{project_id}/examples/{example_id}")["is_confirmed"]
+        )
+
+    def confirm(self, project_id: int, example_id: int) -> None:
+        """Mark an example confirmed. The states endpoint TOGGLES, so read the state first."""
+        if not self.is_confirmed(project_id, example_id):
+            self.call(
+                "confirm example", self._http.post, f"projects/{project_id}/examples/{example_id}/states"
+            )
+
+    # -- bulk import and export ------------------------------------------------------------------
+
+    def start_import(self, project_id: int, path: Path) -> str:
+        """Upload a JSONL file and start doccano's import; return the task id (not yet finished)."""
+        upload_id = self.call("upload a file", self._uploads.upload, str(path))
+        return self.call(
+            "start an import",
+            self._uploads.ingest,
+            project_id,
+            [upload_id],
+            TASK,
+            "JSONL",
+            column_data="text",
+            column_label="label",
+        )
+
+    def wait_task(self, task_id: str, timeout: float = 900.0, poll: float = 0.2) -> dict[str, Any]:
+        """Wait for a doccano (Celery) task; return its result. Raise if it failed or timed out."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.call("check a task", self._tasks.get, task_id)
+            if status.ready:
+                if status.error:
+                    raise DoccanoError(f"doccano task {task_id} failed: {status.error}")
+                return status.result or {}
+            if time.monotonic() > deadline:
+                raise DoccanoError(
+                    f"doccano task {task_id} did not finish in {timeout:.0f}s",
+                    hint="is the task worker running? (annotator doccano status)",
+                )
+            time.sleep(poll)
+            poll = min(poll * 1.5, 2.0)
+
+    def export(self, project_id: int, only_confirmed: bool) -> list[dict[str, Any]]:
+        """Every exported example (doccano JSONL export): {id, text, meta keys..., label, Comments}."""
+        option = "JSONL"
+        response = self.call(
+            "start an export",
+            self._http.post,
+            f"projects/{project_id}/download",
+            json={"format": option, "exportApproved": only_confirmed},
+        )
+        task_id = response.json()["task_id"]
+        self.wait_task(task_id)
+        download = self.call(
+            "download the export",
+            self._http.get,
+            f"projects/{project_id}/download",
+            params={"taskId": task_id},
+        )
+        return list(_export_records(download.content))
+
+    # -- users and members (for setting up annotators) -------------------------------------------
+
+    def create_user(self, username: str, password: str) -> int:
+        user = self.call(f"create user {username}", self.client.create_user, username, password)
+        return int(user.id)
+
+    def add_member(self, project_id: int, username: str, role: str = "annotator") -> None:
+        self.call(f"add {username} to the project", self.client.add_member, project_id, username, role)
+
+
+def _export_records(content: bytes) -> Iterator[dict[str, Any]]:
+    """Lines of every JSONL file in doccano's export zip (one file, or one per user)."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for name in sorted(archive.namelist()):
+            if not name.endswith(".jsonl"):
+                continue
+            for line in archive.read(name).decode("utf-8").splitlines():
+                if line.strip():
+                    yield json.loads(line)
+
+
+def _short_body(response: requests.Response | None) -> str:
+    if response is None:
+        return ""
+    text = " ".join(response.text.split())[:200]
+    return f": {text}" if text and not text.startswith("<") else ""
+
+
+def write_import_file(records: list[dict[str, Any]], directory: str | None = None) -> Path:
+    """A JSONL file for doccano's import. ASCII-escaped on purpose: doccano guesses the file's
+    encoding with chardet and misreads small UTF-8 Arabic files; escaped JSON is plain ASCII."""
+    descriptor, name = tempfile.mkstemp(suffix=".jsonl", prefix="annotator-push-", dir=directory)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=True) + "\n")
+    return Path(name)

@@ -1,0 +1,369 @@
+"""Push pre-annotations into a doccano project: in bulk, idempotently, verified, resumable.
+
+The push is driven by stable example ids (kept in doccano as ``annotator_id`` meta):
+
+1. the project and its label types are created if missing (annotations shared across users, so
+   every annotator sees the pre-annotations; grapheme mode off; overlap per the rule pack);
+2. imports that a killed earlier run left in flight are waited for (a journal on disk names them);
+3. examples whose id is already in the project are skipped (``update=True``: replaced when no human
+   has touched them, see below);
+4. the rest is uploaded through doccano's file import, in chunks;
+5. duplicates (an import that finished after a crash) are removed, keeping human work;
+6. an export of the project verifies that every example and every span arrived.
+
+With ``update=True`` an example already in doccano gets the new pre-annotations only if it is not
+confirmed, has no comments, and its spans are still exactly the ones the tool pushed. Replacement
+uploads the new version first and deletes the old one after, so a crash never loses an example.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from annotator.doccano.connection import Doccano, ProjectInfo, write_import_file
+from annotator.doccano.records import META_ID, META_PRE, from_export_record, label_key, to_import_record
+from annotator.errors import AnnotatorError, VerificationFailed
+from annotator.model import Example
+from annotator.paths import push_journal_dir
+from annotator.rules.model import LabelSpec
+
+DEFAULT_CHUNK = 500
+FALLBACK_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324")
+
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    """Default progress callback."""
+
+
+@dataclass
+class PushReport:
+    project: str
+    project_id: int
+    url: str
+    created_project: bool = False
+    in_file: int = 0
+    uploaded: int = 0
+    already_present: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    kept_confirmed: int = 0
+    kept_edited: int = 0
+    duplicates_removed: int = 0
+    resumed_imports: int = 0
+    chunks: int = 0
+    spans_pushed: int = 0
+    seconds: float = 0.0
+    missing: list[str] = field(default_factory=list)
+    duplicates_kept: list[str] = field(default_factory=list)  # copies that all hold human work
+    dropped_spans: list[tuple[str, tuple[int, int, str]]] = field(default_factory=list)
+    import_errors: list[str] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return not self.missing and not self.dropped_spans and not self.import_errors
+
+
+# -- the journal of imports in flight -------------------------------------------------------------
+
+
+class PushJournal:
+    """Doccano import tasks started but not yet seen finished, per server and project."""
+
+    def __init__(self, url: str, project_id: int, directory: Path | None = None) -> None:
+        key = hashlib.sha1(f"{url}|{project_id}".encode()).hexdigest()[:16]
+        self.path = (directory or push_journal_dir()) / f"{key}.json"
+
+    def pending(self) -> list[str]:
+        try:
+            return list(json.loads(self.path.read_text(encoding="utf-8")).get("tasks", []))
+        except (OSError, ValueError):
+            return []
+
+    def _write(self, tasks: list[str]) -> None:
+        if not tasks:
+            self.path.unlink(missing_ok=True)
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_suffix(".partial")
+        partial.write_text(json.dumps({"tasks": tasks}), encoding="utf-8")
+        os.replace(partial, self.path)
+
+    def add(self, task_id: str) -> None:
+        self._write([*self.pending(), task_id])
+
+    def done(self, task_id: str) -> None:
+        self._write([task for task in self.pending() if task != task_id])
+
+
+# -- the push --------------------------------------------------------------------------------------
+
+
+def ensure_project(
+    doccano: Doccano, name: str, labels: Iterable[LabelSpec], allow_overlapping: bool
+) -> tuple[ProjectInfo, bool]:
+    """The project (created if missing) with every label type present; and whether it was created."""
+    labels = list(labels)
+    project = doccano.find_project(name)
+    created = project is None
+    if project is None:
+        guideline = "\n".join(f"- {label.name}: {label.description}" for label in labels if label.description)
+        project = doccano.create_project(name, allow_overlapping=allow_overlapping, guideline=guideline)
+    doccano.check_api(project)
+    existing = doccano.label_types(project.id)
+    for label in labels:
+        if label.name not in existing:
+            doccano.create_label_type(project.id, label.name, label.colour)
+    return project, created
+
+
+def labels_for(examples: list[Example], declared: Iterable[LabelSpec] = ()) -> list[LabelSpec]:
+    """The pack's labels, plus any label used in the file but not declared (with a fallback colour)."""
+    specs = {label.name: label for label in declared}
+    for example in examples:
+        for span in example.spans:
+            if span.label not in specs:
+                specs[span.label] = LabelSpec(
+                    span.label, FALLBACK_COLOURS[len(specs) % len(FALLBACK_COLOURS)]
+                )
+    return list(specs.values())
+
+
+def push(
+    doccano: Doccano,
+    examples: list[Example],
+    project_name: str,
+    *,
+    labels: Iterable[LabelSpec] = (),
+    pack: str = "",
+    allow_overlapping: bool = False,
+    update: bool = False,
+    chunk_size: int = DEFAULT_CHUNK,
+    verify: bool = True,
+    journal_dir: Path | None = None,
+    progress: Progress = _no_progress,
+) -> PushReport:
+    """Push pre-annotated ``examples`` into the project; see the module docstring for the contract."""
+    began = time.perf_counter()
+    _check_unique_ids(examples)
+    project, created = ensure_project(doccano, project_name, labels_for(examples, labels), allow_overlapping)
+    report = PushReport(project_name, project.id, doccano.url, created_project=created, in_file=len(examples))
+    journal = PushJournal(doccano.url, project.id, journal_dir)
+    report.resumed_imports = _finish_pending(doccano, journal)
+
+    present = _index(doccano, project.id)
+    uploads: list[Example] = []
+    replace_ids: list[int] = []
+    if update and present:
+        uploads, replace_ids = _plan_update(doccano, project.id, examples, present, report)
+    else:
+        for example in examples:
+            if example.id in present:
+                report.already_present += 1
+            else:
+                uploads.append(example)
+
+    _upload(doccano, project.id, uploads, pack, chunk_size, journal, report, progress)
+    if replace_ids:
+        still_free = set(replace_ids) - {e["id"] for e in doccano.examples(project.id, confirmed=True)}
+        doccano.delete_examples(project.id, sorted(still_free))
+    preferred = {example.id: _pushed_key(example) for example in uploads}
+    report.duplicates_removed = _remove_duplicates(doccano, project.id, preferred)
+    if verify:
+        _verify(doccano, project.id, examples, {example.id for example in uploads}, report, progress)
+    report.seconds = time.perf_counter() - began
+    if not report.verified:
+        raise VerificationFailed(_verification_message(report))
+    return report
+
+
+def _check_unique_ids(examples: list[Example]) -> None:
+    seen: set[str] = set()
+    for example in examples:
+        if example.id in seen:
+            raise VerificationFailed(
+                f"example id {example.id!r} appears twice in the input; ids must be unique to push",
+            )
+        seen.add(example.id)
+
+
+def _finish_pending(doccano: Doccano, journal: PushJournal) -> int:
+    """Wait for imports a killed earlier run started, so their examples are seen as present."""
+    pending = journal.pending()
+    for task_id in pending:
+        # a failed or forgotten task is fine: the duplicate pass after the upload covers it
+        with contextlib.suppress(AnnotatorError):
+            doccano.wait_task(task_id, timeout=300)
+        journal.done(task_id)
+    return len(pending)
+
+
+def _index(doccano: Doccano, project_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Examples in the project by stable id (several if duplicated)."""
+    present: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for raw in doccano.examples(project_id):
+        doc_id = (raw.get("meta") or {}).get(META_ID)
+        if doc_id is not None:
+            present[str(doc_id)].append(raw)
+    return present
+
+
+def _pushed_key(example: Example) -> list[tuple[int, int, str]]:
+    record = to_import_record(example, "")
+    return label_key(record["label"])
+
+
+def _plan_update(
+    doccano: Doccano,
+    project_id: int,
+    examples: list[Example],
+    present: dict[str, list[dict[str, Any]]],
+    report: PushReport,
+) -> tuple[list[Example], list[int]]:
+    """Which examples to upload (new or replacing an untouched one) and which old copies to delete."""
+    current = {
+        pulled.example.id: pulled for pulled in map(from_export_record, doccano.export(project_id, False))
+    }
+    confirmed = {raw["id"] for raw in doccano.examples(project_id, confirmed=True)}
+    uploads: list[Example] = []
+    replace_ids: list[int] = []
+    for example in examples:
+        pulled = current.get(example.id)
+        if example.id not in present or pulled is None:
+            uploads.append(example)
+        elif pulled.doccano_id in confirmed:
+            report.kept_confirmed += 1
+        elif pulled.touched:
+            report.kept_edited += 1
+        elif (
+            pulled.example.text == example.text
+            and list(pulled.pushed_labels) == _pushed_key(example)
+            and [s.rule for s in pulled.pre] == [s.rule for s in sorted(example.spans)]
+        ):
+            report.unchanged += 1
+        else:
+            uploads.append(example)
+            replace_ids.extend(raw["id"] for raw in present[example.id])
+            report.replaced += 1
+    return uploads, replace_ids
+
+
+def _upload(
+    doccano: Doccano,
+    project_id: int,
+    examples: list[Example],
+    pack: str,
+    chunk_size: int,
+    journal: PushJournal,
+    report: PushReport,
+    progress: Progress,
+) -> None:
+    progress("upload", 0, len(examples))
+    for start in range(0, len(examples), chunk_size):
+        chunk = examples[start : start + chunk_size]
+        path = write_import_file([to_import_record(example, pack) for example in chunk])
+        try:
+            task_id = doccano.start_import(project_id, path)
+            journal.add(task_id)
+            result = doccano.wait_task(task_id)
+            journal.done(task_id)
+        finally:
+            path.unlink(missing_ok=True)
+        for error in result.get("error", []) if isinstance(result, dict) else []:
+            report.import_errors.append(json.dumps(error, ensure_ascii=False))
+        report.chunks += 1
+        report.uploaded += len(chunk)
+        report.spans_pushed += sum(len(example.spans) for example in chunk)
+        progress("upload", min(start + chunk_size, len(examples)), len(examples))
+    report.uploaded -= report.replaced  # replacements are counted apart
+
+
+def _remove_duplicates(
+    doccano: Doccano, project_id: int, preferred: dict[str, list[tuple[int, int, str]]]
+) -> int:
+    """Leave one copy per stable id. Copies with human work (confirmed, commented, spans changed
+    from what was pushed) are never deleted; among untouched copies the one holding the current
+    pre-annotations (else the oldest) stays."""
+    groups = {doc_id: copies for doc_id, copies in _index(doccano, project_id).items() if len(copies) > 1}
+    if not groups:
+        return 0
+    types = doccano.call("list labels", doccano.client.list_label_types, project_id, "span")
+    label_names = {label.id: label.text for label in types}
+    doomed: list[int] = []
+    for doc_id, copies in groups.items():
+        protected, free = [], []
+        for raw in copies:
+            pushed = label_key(json.loads((raw.get("meta") or {}).get(META_PRE) or "[]"))
+            current = label_key(
+                [
+                    [
+                        span["start_offset"],
+                        span["end_offset"],
+                        label_names.get(span["label"], str(span["label"])),
+                    ]
+                    for span in doccano.spans(project_id, raw["id"])
+                ]
+            )
+            human = raw.get("is_confirmed") or raw.get("comment_count") or current != pushed
+            (protected if human else free).append((raw, pushed))
+        if protected:
+            doomed.extend(raw["id"] for raw, _ in free)
+            continue
+        want = preferred.get(doc_id)
+        free.sort(key=lambda item: (item[1] != want, item[0]["id"]))
+        doomed.extend(raw["id"] for raw, _ in free[1:])
+    doccano.delete_examples(project_id, doomed)
+    return len(doomed)
+
+
+def _verify(
+    doccano: Doccano,
+    project_id: int,
+    examples: list[Example],
+    uploaded: set[str],
+    report: PushReport,
+    progress: Progress,
+) -> None:
+    """Export the project and check every example is there once, and every uploaded span arrived."""
+    progress("verify", 0, len(examples))
+    pulled: dict[str, Any] = {}
+    copies: dict[str, int] = defaultdict(int)
+    for raw in doccano.export(project_id, False):
+        item = from_export_record(raw)
+        pulled[item.example.id] = item
+        copies[item.example.id] += 1
+    report.duplicates_kept = sorted(doc_id for doc_id, count in copies.items() if count > 1)
+    for example in examples:
+        item = pulled.get(example.id)
+        if item is None:
+            report.missing.append(example.id)
+            continue
+        if example.id in uploaded:
+            expected = _pushed_key(example)
+            arrived = set(item.current_labels)
+            for label in expected:
+                if label not in arrived:
+                    report.dropped_spans.append((example.id, label))
+    progress("verify", len(examples), len(examples))
+
+
+def _verification_message(report: PushReport) -> str:
+    parts = []
+    if report.missing:
+        parts.append(f"{len(report.missing)} examples are missing in doccano (first: {report.missing[:5]})")
+    if report.dropped_spans:
+        first = ", ".join(f"{doc}:{span}" for doc, span in report.dropped_spans[:5])
+        parts.append(f"doccano dropped {len(report.dropped_spans)} spans (first: {first})")
+    if report.import_errors:
+        parts.append(f"doccano reported import errors: {'; '.join(report.import_errors[:5])}")
+    return "push verification failed: " + "; ".join(parts)
