@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from annotator.paths import HOME_ENV, local_doccano_paths
-from annotator.server import LocalDoccano
+from annotator.server import DEFAULT_PORT, LocalDoccano
+
+#: the test suite's doccano port (default 8642)
+PORT_ENV = "ANNOTATOR_TEST_DOCCANO_PORT"
 
 REPO = Path(__file__).resolve().parents[1]
 #: The checkout's own state folder, so that doccano's venv (about 90 s to install) is reused.
@@ -23,7 +27,8 @@ def local_doccano() -> Iterator[LocalDoccano]:
     """
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(HOME_ENV, str(REPO_ANNOTATOR_HOME))
-        server = LocalDoccano(local_doccano_paths())
+        # another suite (a CI check, a second checkout) may run at the same time on another port
+        server = LocalDoccano(local_doccano_paths(), port=int(os.environ.get(PORT_ENV, DEFAULT_PORT)))
     info = server.up()
     yield server
     if info.started:
