@@ -405,7 +405,7 @@ def test_up_again_reuses_the_running_server(local_doccano: LocalDoccano) -> None
 def test_status_reports_running_and_healthy_on_loopback(local_doccano: LocalDoccano) -> None:
     status = local_doccano.status()
     assert status.running and status.healthy
-    assert status.url == "http://127.0.0.1:8642"
+    assert status.url == f"http://127.0.0.1:{local_doccano.port}"
     assert len(status.pids) == 2
 
 
@@ -435,15 +435,16 @@ def test_cli_up_and_status_show_where_the_password_is_never_the_password(
     repo_home: LocalDoccano, capsys: pytest.CaptureFixture[str]
 ) -> None:
     password = repo_home.credentials().password
-    assert main(["doccano", "up"]) == 0
+    port = str(repo_home.port)
+    assert main(["doccano", "up", "--port", port]) == 0
     up = capsys.readouterr()
     assert main(["doccano", "status"]) == 0
     status = capsys.readouterr()
 
-    assert "already running at http://127.0.0.1:8642" in up.out
+    assert f"already running at http://127.0.0.1:{port}" in up.out
     assert str(repo_home.paths.credentials) in up.out
     assert str(repo_home.paths.logs) in up.out
-    assert "running" in status.out and "127.0.0.1:8642" in status.out
+    assert "running" in status.out and f"127.0.0.1:{port}" in status.out
     for text in (up.out, up.err, status.out, status.err):
         assert password not in text
 
