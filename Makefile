@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PROJECT ?= Libya news 2021
-PACK   ?= rules/starter
+PACK   ?= rules/ar-news
 
 .PHONY: install demo test lint check-rules chromium bench bench-smoke doccano-up doccano-down clean
 

@@ -220,6 +220,19 @@ class Normalizer:
 # --- clitics and word boundaries -----------------------------------------------------------------
 
 
+#: first words of compound names that news writes both apart and joined: "عبد الله" / "عبدالله"
+JOINABLE_FIRST_WORDS = ("عبد", "ابو")
+
+
+def spelling_variants(term: str) -> list[str]:
+    """A normalised term and its other common spellings (compound names written joined)."""
+    variants = [term]
+    first, _, rest = term.partition(" ")
+    if rest and first in JOINABLE_FIRST_WORDS:
+        variants.append(first + rest)
+    return variants
+
+
 def fused_article_variant(term: str) -> str | None:
     """The form a term starting with the article takes after the preposition ل: "الامم" -> "لامم"."""
     if term.startswith(ARTICLE) and len(term) > len(ARTICLE) and is_word_char(term[len(ARTICLE)]):

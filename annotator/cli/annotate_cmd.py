@@ -14,7 +14,9 @@ from rich.table import Table
 from annotator.cli.app import app, console, console_err
 from annotator.corpus import PreAnnotationWriter, read_corpus
 from annotator.engine import annotate_stream
-from annotator.rules import load_pack
+from annotator.errors import RulePackError
+from annotator.errors import Problem as PackProblem
+from annotator.rules import RulePack, load_pack
 
 
 @app.command()
@@ -25,6 +27,9 @@ def annotate(
     rules: Annotated[Path, typer.Option("--rules", "-r", help="The rule pack folder.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the pre-annotation JSONL.")],
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Parallel worker processes.")] = 1,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="A profile of the pack (another annotation convention).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
 ) -> None:
     """Pre-annotate a corpus: every span on original offsets, naming the rule that made it.
@@ -32,7 +37,7 @@ def annotate(
     Writes one JSON line per example: {"id", "text", "spans": [{"start", "end", "label", "rule"}],
     "meta"}. The file appears only when the whole corpus is done.
     """
-    pack = load_pack(rules)
+    pack = select_profile(load_pack(rules), profile)
     labels: Counter[str] = Counter()
     per_rule: Counter[str] = Counter()
     examples = chars = 0
@@ -82,3 +87,15 @@ def annotate(
                 f"{per_rule[rule_id]:,}" if rule_id else "",
             )
     console.print(table)
+
+
+def select_profile(pack: RulePack, profile: str | None) -> RulePack:
+    """The pack narrowed to a profile; an unknown profile is a pack error naming the known ones."""
+    try:
+        return pack.with_profile(profile)
+    except KeyError:
+        known = ", ".join(pack.profiles) or "none"
+        raise RulePackError(
+            str(pack.path),
+            [PackProblem("pack.yaml", None, None, f"no profile {profile!r}; profiles: {known}")],
+        ) from None

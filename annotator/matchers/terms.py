@@ -11,7 +11,13 @@ from collections.abc import Iterable
 
 import ahocorasick
 
-from annotator.arabic import CliticPolicy, clitic_start, fused_article_variant, is_word_char
+from annotator.arabic import (
+    CliticPolicy,
+    clitic_start,
+    fused_article_variant,
+    is_word_char,
+    spelling_variants,
+)
 
 
 class TermIndex:
@@ -23,11 +29,12 @@ class TermIndex:
 
     def add(self, slot: int, terms: Iterable[str], policy: CliticPolicy) -> None:
         """Register normalised ``terms`` for ``slot``; terms with the article also match their لل form."""
-        for term in terms:
-            self._entries.setdefault(term, []).append((slot, len(term), False, policy))
-            fused = fused_article_variant(term)
-            if fused is not None and policy is not CliticPolicy.NONE:
-                self._entries.setdefault(fused, []).append((slot, len(fused), True, policy))
+        for written in terms:
+            for term in spelling_variants(written):
+                self._entries.setdefault(term, []).append((slot, len(term), False, policy))
+                fused = fused_article_variant(term)
+                if fused is not None and policy is not CliticPolicy.NONE:
+                    self._entries.setdefault(fused, []).append((slot, len(fused), True, policy))
         self._automaton = None
 
     def __len__(self) -> int:

@@ -25,6 +25,7 @@ from annotator.rules.model import (
     LabelSpec,
     Location,
     OverlapPolicy,
+    Profile,
     RegexRule,
     Rule,
     RuleExample,
@@ -50,7 +51,9 @@ PACK_KEYS = {
     "macros",
     "rule_files",
     "examples",
+    "profiles",
 }
+PROFILE_KEYS = {"description", "skip"}
 LABEL_KEYS = {"colour", "color", "description"}
 RULE_FILE_KEYS = {"rules", "description"}
 COMMON_RULE_KEYS = {"id", "kind", "label", "priority", "clitics", "description", "examples"}
@@ -188,6 +191,7 @@ class _PackLoader:
         for rule_file in self.rule_files(header):
             rules.extend(self.rules_in(rule_file, clitics))
         examples = self.examples(header, PACK_FILE, None, None)
+        profiles = self.profiles(header, rules)
 
         if self.problems:
             raise RulePackError(str(self.root), self.problems)
@@ -203,7 +207,38 @@ class _PackLoader:
             match_timeout=float(timeout),
             description=str(header.get("description", "")),
             examples=examples,
+            profiles=profiles,
         )
+
+    def profiles(self, header: LocatedDict, rules: list[Rule]) -> dict[str, Profile]:
+        raw = header.get("profiles", LocatedDict(line=header.line))
+        if not isinstance(raw, LocatedDict):
+            self.problem(PACK_FILE, header.line_of("profiles"), None, "'profiles' must map names to settings")
+            return {}
+        profiles = {}
+        for name, settings in raw.items():
+            line = raw.line_of(name)
+            if not isinstance(settings, LocatedDict):
+                self.problem(PACK_FILE, line, None, f"profile {name} must be a mapping with 'skip'")
+                continue
+            self.check_keys(settings, PROFILE_KEYS, PACK_FILE, None, f"profile {name}", required=("skip",))
+            skip = settings.get("skip", [])
+            if not isinstance(skip, list) or not all(isinstance(item, str) for item in skip):
+                self.problem(
+                    PACK_FILE, settings.line_of("skip"), None, f"profile {name}: 'skip' lists rule ids"
+                )
+                continue
+            profile = Profile(str(name), tuple(skip), str(settings.get("description", "")))
+            for pattern in skip:
+                if not Profile("", (pattern,)).skipped(tuple(rules)):
+                    self.problem(
+                        PACK_FILE,
+                        settings.line_of("skip"),
+                        None,
+                        f"profile {name}: {pattern!r} matches no rule",
+                    )
+            profiles[str(name)] = profile
+        return profiles
 
     def string(self, mapping: LocatedDict, key: str, file: str, rule: str | None, default: str = "") -> str:
         value = mapping.get(key, default)

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 
 import regex
 
+from annotator.arabic import ARTICLE, spelling_variants
+
 MACRO_REFERENCE = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
 
 #: macros every pack has; packs may not redefine them
@@ -23,24 +25,42 @@ class MacroError(ValueError):
 
 
 def terms_to_regex(terms: Iterable[str]) -> str:
-    """A trie-shaped regex matching exactly the given literal terms, longest alternatives first,
-    each ending at a word end."""
-    trie: dict = {}
-    for term in terms:
-        if not term:
-            continue
-        node = trie
-        for char in term:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    if not trie:
+    """A trie-shaped regex matching exactly the given (normalised) terms as whole words.
+
+    Longer alternatives are tried first; a space in a term matches any run of spaces; terms with
+    the article also match their fused form after ل ("للجيش" for "الجيش"), through the ``{AL}``
+    macro's group; compound names also match their joined spelling ("عبدالله").
+    """
+    with_article: dict = {}
+    without: dict = {}
+    for written in terms:
+        for term in spelling_variants(written):
+            if not term:
+                continue
+            trie, rest = (
+                (with_article, term[2:]) if term.startswith(ARTICLE) and len(term) > 2 else (without, term)
+            )
+            node = trie
+            for char in rest:
+                node = node.setdefault(char, {})
+            node[""] = {}
+    branches = []
+    if with_article:
+        branches.append(BUILTIN_MACROS["AL"] + "(?:" + _trie_pattern(with_article) + ")")
+    if without:
+        branches.append(_trie_pattern(without))
+    if not branches:
         return r"(?!)"
-    return f"(?:{_trie_pattern(trie)})(?!\\w)"
+    return f"(?:{'|'.join(branches)})(?!\\w)"
 
 
 def _trie_pattern(node: dict) -> str:
     ends_here = "" in node
-    branches = [regex.escape(char) + _trie_pattern(child) for char, child in sorted(node.items()) if char]
+    branches = [
+        (r"\s+" if char == " " else regex.escape(char)) + _trie_pattern(child)
+        for char, child in sorted(node.items())
+        if char
+    ]
     if not branches:
         return ""
     body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"

@@ -105,6 +105,20 @@ Config = GazetteerRule | RegexRule | TokenRule | TriggerRule
 
 
 @dataclass(frozen=True)
+class Profile:
+    """A named variant of a pack for another annotation convention: the rules it leaves out."""
+
+    name: str
+    skip: tuple[str, ...]  # rule id patterns (fnmatch)
+    description: str = ""
+
+    def skipped(self, rules: tuple[Rule, ...]) -> set[str]:
+        from fnmatch import fnmatchcase
+
+        return {rule.id for rule in rules if any(fnmatchcase(rule.id, pattern) for pattern in self.skip)}
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     kind: RuleKind
@@ -132,6 +146,8 @@ class RulePack:
     match_timeout: float = 2.0
     description: str = ""
     examples: tuple[RuleExample, ...] = ()
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    profile: str | None = None  # the profile this pack was narrowed to, if any
 
     @property
     def label_names(self) -> tuple[str, ...]:
@@ -155,5 +171,17 @@ class RulePack:
 
     @property
     def fingerprint(self) -> str:
-        """``name@version``: what produced a pre-annotation, recorded in outputs and manifests."""
-        return f"{self.name}@{self.version}"
+        """``name@version`` (``+profile``): what produced a pre-annotation, recorded in pushes and manifests."""
+        suffix = f"+{self.profile}" if self.profile else ""
+        return f"{self.name}@{self.version}{suffix}"
+
+    def with_profile(self, name: str | None) -> RulePack:
+        """The pack without the rules its profile ``name`` skips (``None``: the pack as it is)."""
+        if name is None:
+            return self
+        from dataclasses import replace
+
+        if name not in self.profiles:
+            raise KeyError(name)
+        skipped = self.profiles[name].skipped(self.rules)
+        return replace(self, rules=tuple(rule for rule in self.rules if rule.id not in skipped), profile=name)
