@@ -14,8 +14,8 @@ from rich.table import Table
 from annotator.cli.app import app, console, console_err
 from annotator.corpus import PreAnnotationWriter, read_corpus
 from annotator.engine import annotate_stream
-from annotator.errors import RulePackError
 from annotator.errors import Problem as PackProblem
+from annotator.errors import RulePackError
 from annotator.rules import RulePack, load_pack
 
 

@@ -171,7 +171,7 @@ class RulePack:
 
     @property
     def fingerprint(self) -> str:
-        """``name@version`` (``+profile``): what produced a pre-annotation, recorded in pushes and manifests."""
+        """``name@version`` (``+profile``): what made a pre-annotation, kept with pushes and manifests."""
         suffix = f"+{self.profile}" if self.profile else ""
         return f"{self.name}@{self.version}{suffix}"
 
