@@ -81,9 +81,8 @@ def push_command(
 
 
 def print_report(report: PushReport) -> None:
-    table = Table(
-        title=f'doccano project "{report.project}" (id {report.project_id}) at {report.url}', show_edge=False
-    )
+    console.print(f'doccano project "{report.project}" (id {report.project_id}) at {report.url}')
+    table = Table(show_edge=False)
     table.add_column("examples")
     table.add_column("count", justify="right")
     rows = [
