@@ -68,6 +68,20 @@ def command_init(args: argparse.Namespace, backend: Path) -> None:
     management.call_command("wait_for_db")
     management.call_command("migrate", interactive=False)
     management.call_command("create_roles")
+    declare_task_queue()
+
+
+def declare_task_queue() -> None:
+    """Create the task queue in the database broker now, before the servers start.
+
+    On a fresh database the web server (its health check sends a task) and the worker both
+    create the queue's row at start-up; the loser of that race gets a UNIQUE constraint error,
+    and for the worker that error is fatal: ``up`` then failed now and then on a fresh install.
+    """
+    from config.celery import app
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_declare(queue=app.conf.task_default_queue)
 
 
 def command_createuser(args: argparse.Namespace, backend: Path) -> None:

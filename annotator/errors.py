@@ -130,3 +130,9 @@ class TimeLimitExceeded(AnnotatorError):
         )
         self.rule = rule
         self.seconds = seconds
+        self.example = example
+
+    def __reduce__(self) -> tuple[type, tuple[str, float, str | None]]:
+        # rebuilt from its own arguments: a worker process hands it to the parent by pickling, and
+        # the default (the message alone) cannot be unpickled, which left the process pool hanging
+        return (type(self), (self.rule, self.seconds, self.example))

@@ -156,6 +156,13 @@ class Doccano:
                 f"doccano at {self.url} failed to {action} (HTTP {status}){detail}",
                 hint="see the server log; for the local server: annotator doccano status",
             ) from None
+        except requests.RequestException as error:  # after DoccanoAPIError, an HTTPError: e.g. a cut answer
+            raise ServerUnreachable(
+                f"lost the connection to doccano at {self.url} while trying to {action} "
+                f"({type(error).__name__})",
+                hint="check that the server runs (annotator doccano status); re-run the command "
+                "(it resumes safely)",
+            ) from None
 
     def _login(self, credentials: Credentials) -> None:
         try:
@@ -169,7 +176,14 @@ class Doccano:
             ) from None
 
     def get_json(self, action: str, resource: str, **params: Any) -> Any:
-        return self.call(action, self._http.get, resource, params=params or None).json()
+        response = self.call(action, self._http.get, resource, params=params or None)
+        try:
+            return response.json()
+        except ValueError:
+            raise DoccanoError(
+                f"doccano at {self.url} did not answer with JSON while trying to {action}",
+                hint="is this URL a doccano 1.8 server? (check --url / DOCCANO_URL)",
+            ) from None
 
     # -- projects and labels -------------------------------------------------------------------
 

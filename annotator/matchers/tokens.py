@@ -87,7 +87,10 @@ class CompiledTokens:
             self.policies[rule_index] = policy
             words: set[str] = set()
             for pattern in decoded:
-                words.update(pattern[0].get("_", {}).get("stems", {}).get("INTERSECTS", []))
+                extensions = pattern[0].get("_")
+                stems = extensions.get("stems") if isinstance(extensions, dict) else None
+                listed = stems.get("INTERSECTS") if isinstance(stems, dict) else None
+                words.update(word for word in listed or () if isinstance(word, str))
             self.first_words[rule_index] = words
 
     def find(self, text: str, rule_indexes: set[int] | None = None) -> list[tuple[int, int, int]]:

@@ -18,7 +18,13 @@ import regex
 
 from annotator.arabic import CliticPolicy, NormalizationOptions, Normalizer
 from annotator.errors import Problem, RulePackError
-from annotator.rules.macros import BUILTIN_MACROS, MacroError, expand_macros, terms_to_regex
+from annotator.rules.macros import (
+    BUILTIN_MACROS,
+    MACRO_REFERENCE,
+    MacroError,
+    expand_macros,
+    terms_to_regex,
+)
 from annotator.rules.markup import MarkupError, parse_markup
 from annotator.rules.model import (
     GazetteerRule,
@@ -69,6 +75,8 @@ TOKEN_WORD_KEY = "WORD"
 RULE_ID = regex.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 LABEL_NAME = regex.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 COLOUR = regex.compile(r"^#[0-9a-fA-F]{6}$")
+#: the longest time limit a pack may set for one regex on one text (seconds)
+MAX_MATCH_TIMEOUT = 3600.0
 DEFAULT_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324")
 
 
@@ -91,6 +99,40 @@ def read_term_file(path: Path) -> list[tuple[int, str]]:
     return terms
 
 
+def _why(error: BaseException) -> str:
+    """The reason an error gives, for a problem message."""
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error)
+
+
+def _uses_regex(value: Any) -> bool:
+    """Whether a token pattern uses spaCy's REGEX operator anywhere."""
+    if isinstance(value, dict):
+        return any(key == "REGEX" or _uses_regex(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_uses_regex(item) for item in value)
+    return False
+
+
+def _stems_words(token: dict) -> Any:
+    """The words of a token's ``{"_": {"stems": {"INTERSECTS": [...]}}}`` (the WORD key), or None."""
+    extensions = token.get("_")
+    stems = extensions.get("stems") if isinstance(extensions, dict) else None
+    return stems.get("INTERSECTS") if isinstance(stems, dict) else None
+
+
+def _file_names(value: Any) -> tuple[str, ...]:
+    """The ``files`` of a term source as written (problems with them are reported by ``terms``)."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(str(item) for item in value)
+    return ()
+
+
 class _PackLoader:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -100,6 +142,10 @@ class _PackLoader:
         self.macros: dict[str, str] = dict(BUILTIN_MACROS)
         self.labels: dict[str, LabelSpec] = {}
         self.rule_ids: dict[str, Location] = {}
+
+    @property
+    def regex_flags(self) -> int:
+        return regex.IGNORECASE if self.casefold else 0
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -162,10 +208,12 @@ class _PackLoader:
             raise RulePackError(
                 str(self.root), [Problem(PACK_FILE, None, None, f"missing: a pack folder needs {PACK_FILE}")]
             )
-        header = self.parse(pack_file)
-        if header is None:
+        if self.inside_pack(PACK_FILE, PACK_FILE, None, None) is None:  # a link to a file elsewhere
             raise RulePackError(str(self.root), self.problems)
-        if not isinstance(header, LocatedDict):
+        header = self.parse(pack_file)
+        if header is None and self.problems:
+            raise RulePackError(str(self.root), self.problems)
+        if not isinstance(header, LocatedDict):  # an empty file too
             raise RulePackError(
                 str(self.root), [Problem(PACK_FILE, 1, None, "must be a mapping of settings")]
             )
@@ -180,9 +228,17 @@ class _PackLoader:
         clitics = self.enum(header, "clitics", CliticPolicy, CliticPolicy.EXCLUDE, PACK_FILE, None)
         overlap = self.enum(header, "overlap", OverlapPolicy, OverlapPolicy.LONGEST, PACK_FILE, None)
         timeout = header.get("match_timeout", 2.0)
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        # NaN would switch the limit off and the regex engine treats huge values as "time is up"
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not 0 < timeout <= MAX_MATCH_TIMEOUT
+        ):
             self.problem(
-                PACK_FILE, header.line_of("match_timeout"), None, "match_timeout must be seconds > 0"
+                PACK_FILE,
+                header.line_of("match_timeout"),
+                None,
+                f"match_timeout must be seconds > 0 and at most {MAX_MATCH_TIMEOUT:g}",
             )
             timeout = 2.0
         self.read_macros(header)
@@ -336,24 +392,29 @@ class _PackLoader:
             if name in BUILTIN_MACROS:
                 continue
             try:
-                regex.compile(expand_macros(f"{{{name}}}", self.macros))
+                expand_macros(f"{{{name}}}", self.macros)  # unknown names, cycles, explosive growth
+                # the macro's own syntax; its expansion is compiled where a rule uses it (compiling
+                # every macro expanded, as well, cost seconds on large packs and let a chain of
+                # macros that double at each level keep the loader busy for minutes)
+                regex.compile(MACRO_REFERENCE.sub("(?:)", self.macros[name]))
             except MacroError as error:
                 self.problem(PACK_FILE, raw.line_of(name), None, f"macro {name}: {error}")
                 self.macros.pop(name)
-            except regex.error as error:
+            except (regex.error, RecursionError) as error:
                 self.problem(
-                    PACK_FILE, raw.line_of(name), None, f"macro {name} is not a valid regex: {error}"
+                    PACK_FILE, raw.line_of(name), None, f"macro {name} is not a valid regex: {_why(error)}"
                 )
                 self.macros.pop(name)
 
     def rule_files(self, header: LocatedDict) -> list[Path]:
         listed = header.get("rule_files")
         if listed is None:
-            return sorted(
+            found = sorted(
                 path
                 for path in self.root.iterdir()
                 if path.suffix in (".yaml", ".yml") and path.name != PACK_FILE
             )
+            return [path for path in found if self.inside_pack(path.name, path.name, None, None)]
         if not isinstance(listed, LocatedList) or not all(isinstance(item, str) for item in listed):
             self.problem(
                 PACK_FILE, header.line_of("rule_files"), None, "'rule_files' must be a list of file names"
@@ -370,8 +431,17 @@ class _PackLoader:
         return files
 
     def inside_pack(self, name: str, file: str, line: int | None, rule: str | None) -> Path | None:
-        """Resolve a path written in the pack; refuse anything outside the pack folder."""
-        candidate = (self.root / name).resolve()
+        """Resolve a path written in the pack; refuse anything outside the pack folder.
+
+        Symbolic links are followed first, so a link inside the pack that points outside is refused
+        like ``../`` and absolute paths.
+        """
+        try:
+            candidate = (self.root / name).resolve()
+            candidate.is_file()  # raises for a name the file system cannot hold
+        except (OSError, ValueError) as error:  # a NUL byte, a name too long, a symlink loop
+            self.problem(file, line, rule, f"path {name!r} is not usable: {_why(error)}")
+            return None
         if not candidate.is_relative_to(self.root.resolve()):
             self.problem(file, line, rule, f"path {name} points outside the rule pack; keep files inside it")
             return None
@@ -421,7 +491,7 @@ class _PackLoader:
             raw, allowed, file, rule_id, f"a {kind.value if kind else ''} rule".replace("  ", " ")
         )
         label = raw.get("label")
-        if label not in self.labels:
+        if not isinstance(label, str) or label not in self.labels:
             known = ", ".join(self.labels) or "none declared"
             self.problem(
                 file, raw.line_of("label"), rule_id, f"unknown label {label!r}; pack labels: {known}"
@@ -442,7 +512,7 @@ class _PackLoader:
         elif kind is RuleKind.TRIGGER:
             config = self.trigger_rule(raw, file, rule_id)
         examples = self.examples(raw, file, rule_id, label if isinstance(label, str) else None)
-        if config is None or kind is None or label not in self.labels:
+        if config is None or kind is None or not isinstance(label, str) or label not in self.labels:
             return None
         return Rule(
             id=rule_id,
@@ -504,9 +574,9 @@ class _PackLoader:
             self.problem(file, line, rule, f"{what}: {error}")
             return None
         try:
-            regex.compile(expanded, regex.IGNORECASE if self.casefold else 0)
-        except regex.error as error:
-            self.problem(file, line, rule, f"{what} is not a valid regex: {error} in {pattern!r}")
+            regex.compile(expanded, self.regex_flags)
+        except (regex.error, RecursionError) as error:
+            self.problem(file, line, rule, f"{what} is not a valid regex: {_why(error)} in {pattern!r}")
             return None
         return expanded
 
@@ -533,7 +603,7 @@ class _PackLoader:
             if len(self.problems) == reported:
                 self.problem(file, raw.line, rule, f"{what} has no terms")
             return None
-        return TermSource(terms=terms, files=tuple(raw.get("files", ()) or ()))
+        return TermSource(terms=terms, files=_file_names(raw.get("files")))
 
     def gazetteer(self, raw: LocatedDict, file: str, rule: str) -> GazetteerRule | None:
         if "terms" not in raw and "files" not in raw:
@@ -545,10 +615,7 @@ class _PackLoader:
             if len(self.problems) == reported:
                 self.problem(file, raw.line, rule, "the gazetteer has no terms")
             return None
-        files = raw.get("files", ())
-        return GazetteerRule(
-            TermSource(terms=terms, files=tuple([files] if isinstance(files, str) else files))
-        )
+        return GazetteerRule(TermSource(terms=terms, files=_file_names(raw.get("files"))))
 
     def regex_rule(self, raw: LocatedDict, file: str, rule: str) -> RegexRule | None:
         if "pattern" not in raw:
@@ -558,7 +625,7 @@ class _PackLoader:
         if pattern is None:
             return None
         group = raw.get("group", 0)
-        compiled = regex.compile(pattern)
+        compiled = regex.compile(pattern, self.regex_flags)  # the same compile as above: cached
         if isinstance(group, bool) or not isinstance(group, int | str):
             self.problem(file, raw.line_of("group"), rule, "'group' must be a group number or name")
             return None
@@ -604,10 +671,22 @@ class _PackLoader:
             )
             return None
         converted = [self.token_pattern(pattern) for pattern in patterns]
+        if _uses_regex(converted):
+            self.problem(
+                file,
+                line,
+                rule,
+                "token patterns may not use REGEX: spaCy runs it without the pack's time limit; "
+                "write a regex rule instead",
+            )
+            return None
         from annotator.matchers.tokens import validate_token_patterns  # spaCy is imported only when needed
 
-        for message in validate_token_patterns(converted):
+        messages = validate_token_patterns(converted)
+        for message in messages:
             self.problem(file, line, rule, f"bad token pattern: {message}")
+        if messages:
+            return None
         anchors = self.token_anchors(converted)
         return TokenRule(tuple(json.dumps(pattern, ensure_ascii=False) for pattern in converted), anchors)
 
@@ -648,7 +727,7 @@ class _PackLoader:
             for token in pattern:
                 if token.get("OP", "1") not in ("1", "+", "!"):
                     continue
-                stems = token.get("_", {}).get("stems", {}).get("INTERSECTS")
+                stems = _stems_words(token)
                 literal = token.get("TEXT", token.get("ORTH", token.get("LOWER", token.get("NORM"))))
                 values = stems if stems else (literal.get("IN") if isinstance(literal, dict) else literal)
                 if isinstance(values, str):

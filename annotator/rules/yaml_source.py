@@ -2,7 +2,9 @@
 
 Only plain data is constructed (``SafeLoader``: no Python objects), duplicate keys are reported
 instead of silently overwritten, and every mapping and list knows its line, so that a problem in a
-rule can be reported as ``file:line [rule id]: message``.
+rule can be reported as ``file:line [rule id]: message``. A hostile file cannot exhaust memory or
+the stack: aliases may expand to at most ``MAX_EXPANDED_NODES`` values, and deep nesting is a
+syntax error.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from typing import Any
 import yaml
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+#: more values than any rule file needs, far fewer than an alias bomb ("billion laughs") expands to
+MAX_EXPANDED_NODES = 1_000_000
 
 
 class LocatedDict(dict):
@@ -96,7 +101,12 @@ def load_yaml(path: Path) -> tuple[Any, list[tuple[str, int]]]:
     loader = _LocatingLoader(source)
     loader.duplicate_keys = []
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is not None and _expanded_size(node, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
+            raise YamlSyntaxError(
+                f"invalid YAML: aliases expand to more than {MAX_EXPANDED_NODES:,} values", None
+            )
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -104,6 +114,36 @@ def load_yaml(path: Path) -> tuple[Any, list[tuple[str, int]]]:
         raise YamlSyntaxError(f"invalid YAML: {message}", line) from None
     except yaml.YAMLError as error:  # e.g. a tag the safe loader refuses to construct
         raise YamlSyntaxError(f"invalid YAML: {error}", None) from None
+    except RecursionError:
+        raise YamlSyntaxError("invalid YAML: nested too deeply", None) from None
     finally:
         loader.dispose()
     return data, loader.duplicate_keys
+
+
+def _expanded_size(root: yaml.Node, limit: int) -> int:
+    """How many values the document holds once every alias is expanded (stops counting past
+    ``limit``). Aliases share one object, but every walk over the data (checks, messages, token
+    patterns) expands them: nine nested aliases of ten items each are a billion values."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = limit + 1  # a node that contains itself never finishes expanding
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            children: list[yaml.Node] = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [item for pair in node.value for item in pair]
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > limit:
+                break
+        sizes[id(node)] = total
+        return total
+
+    return size(root)
