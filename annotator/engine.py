@@ -54,6 +54,16 @@ class Annotator:
                 if config.anchors:
                     self._terms.add(rule_count + index, config.anchors, rule.clitics)
                     self._anchor_slots[rule_count + index] = index
+        # regex rules (and trigger patterns) whose matches start with known literals run only where
+        # the shared automaton saw one of those
+        self._anchored: set[int] = set()
+        for compiled in [
+            *self._regexes,
+            *(t.trigger_regex for t in self._triggers.values() if t.trigger_regex),
+        ]:
+            if compiled.prefixes is not None:
+                self._terms.add_anchors(compiled.rule_index, compiled.prefixes)
+                self._anchored.add(compiled.rule_index)
         self._always_tokens = {
             index
             for index, rule in enumerate(pack.rules)
@@ -80,7 +90,9 @@ class Annotator:
         triggers: dict[int, list[tuple[int, int]]] = {}
         token_rules: set[int] = set(self._always_tokens)
         rule_count = len(self._ids)
-        for start, end, slot in self._terms.scan(norm):
+        term_hits, anchors = self._terms.scan_all(norm)
+        anchored = self._anchored
+        for start, end, slot in term_hits:
             if slot >= rule_count:
                 token_rules.add(self._anchor_slots[slot])
             elif slot in self._triggers:
@@ -89,14 +101,20 @@ class Annotator:
                 hits.append((start, end, slot))
         try:
             for compiled in self._regexes:
-                hits.extend(compiled.find(norm))
+                if compiled.rule_index not in anchored:
+                    hits.extend(compiled.find(norm))
+                elif compiled.rule_index in anchors:
+                    hits.extend(compiled.find(norm, anchors[compiled.rule_index]))
             for index, trigger in self._triggers.items():
                 found = triggers.get(index, [])
-                found.extend((start, end) for start, end, _ in trigger.triggers(norm))
+                if index not in anchored:
+                    found.extend((start, end) for start, end, _ in trigger.triggers(norm))
+                elif index in anchors:
+                    found.extend((start, end) for start, end, _ in trigger.triggers(norm, anchors[index]))
                 if found:
                     hits.extend(trigger.targets(norm, found))
         except RegexTimeout as timeout:
-            raise TimeLimitExceeded(self._ids[timeout.rule_index], self.pack.match_timeout) from None
+            raise TimeLimitExceeded(self._ids[timeout.rule_index], timeout.seconds) from None
         if token_rules and self._tokens is not None:
             hits.extend(self._tokens.find(norm, token_rules))
         identity = view.is_identity

@@ -1,22 +1,56 @@
-"""Regex rules: Unicode-aware patterns on the normalised text, with a per-rule time limit."""
+"""Regex rules: Unicode-aware patterns on the normalised text, with a per-rule time limit.
+
+The pack's ``match_timeout`` is what one rule may spend on a text of up to ``TIMEOUT_CHARS``
+characters; a longer text gets proportionally more, so that an honest pattern, whose time grows
+with the length of the text, is not stopped on a long paragraph, while a catastrophically
+backtracking one, whose time explodes on a short stretch, still is.
+
+When every match of a rule must start with one of a set of literal strings (``literal_prefixes``),
+the engine's Aho-Corasick pass reports where those occur, and ``find`` runs the regex anchored at
+just those positions instead of scanning the whole text; the matches are exactly the same.
+"""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Iterable
 
 import regex
 
 from annotator.arabic import CliticPolicy, clitic_start
+from annotator.matchers.prefixes import literal_prefixes
 
 #: a match may start at a word start, after a proclitic, or on a non-word character
 LEFT_EDGE = r"(?:(?<!\w)|(?=\W)|(?<=(?<!\w)[وف]?[بكل])|(?<=(?<!\w)[وف]))"
 FUSED_GROUP = "fused_article"
+#: the text length that ``match_timeout`` covers; longer texts get a proportionally longer limit
+TIMEOUT_CHARS = 10_000
+#: the letters LEFT_EDGE lets a match follow inside a word
+_EDGE_LETTERS = frozenset("وفبكل")
+_WORD = regex.compile(r"\w")
+_word_chars: dict[str, bool] = {}
+
+
+def _is_word(char: str) -> bool:
+    """``char`` is ``\\w`` for the regex engine (cached: few distinct characters occur)."""
+    known = _word_chars.get(char)
+    if known is None:
+        known = _word_chars[char] = _WORD.match(char) is not None
+    return known
+
+
+def time_limit(timeout: float, text: str) -> float:
+    """The time one rule may spend on ``text``: ``timeout`` per ``TIMEOUT_CHARS`` characters."""
+    return timeout * max(1.0, len(text) / TIMEOUT_CHARS)
 
 
 class RegexTimeout(Exception):
     """A rule's regex ran past its time limit on one text."""
 
-    def __init__(self, rule_index: int) -> None:
-        super().__init__(rule_index)
+    def __init__(self, rule_index: int, seconds: float) -> None:
+        super().__init__(rule_index, seconds)
         self.rule_index = rule_index
+        self.seconds = seconds
 
 
 class CompiledRegex:
@@ -31,18 +65,47 @@ class CompiledRegex:
         ignore_case: bool,
         timeout: float,
     ) -> None:
-        flags = regex.IGNORECASE if ignore_case else 0
+        self.flags = regex.IGNORECASE if ignore_case else 0
         self.rule_index = rule_index
-        self.compiled = regex.compile(LEFT_EDGE + "(?:" + pattern + ")", flags)
+        self.pattern = pattern
         self.group = group
         self.policy = policy
         self.timeout = timeout
-        self.has_fused = FUSED_GROUP in self.compiled.groupindex
+        #: literal strings every match starts with (None: the whole text is scanned)
+        self.prefixes = literal_prefixes(pattern, ignore_case)
+        self._scanner: regex.Pattern | None = None
+        self.anchored: regex.Pattern | None = None
+        if self.prefixes is None:
+            self.has_fused = FUSED_GROUP in self.scanner.groupindex
+        else:
+            # anchored runs check LEFT_EDGE apart and match the pattern exactly as the pack loader
+            # compiled it to validate it, so that this compile is a hit in regex's own cache
+            self.anchored = regex.compile(pattern, self.flags)
+            self.left_edge = regex.compile(LEFT_EDGE, self.flags)
+            self.has_fused = FUSED_GROUP in self.anchored.groupindex
 
-    def find(self, text: str) -> list[tuple[int, int, int]]:
+    @property
+    def scanner(self) -> regex.Pattern:
+        """The pattern behind LEFT_EDGE, for a scan of the whole text (compiled when first needed)."""
+        if self._scanner is None:
+            self._scanner = regex.compile(LEFT_EDGE + "(?:" + self.pattern + ")", self.flags)
+        return self._scanner
+
+    def find(self, text: str, starts: Iterable[int] | None = None) -> list[tuple[int, int, int]]:
+        """(start, end, rule_index) of every match; with ``starts``, only matches starting there.
+
+        ``starts`` must include every position where one of ``prefixes`` occurs: the regex then
+        runs anchored at those positions, in order, skipping those inside the previous match,
+        which gives exactly the matches of a scan of the whole text.
+        """
         hits = []
+        limit = time_limit(self.timeout, text)
+        if starts is None or self.anchored is None:
+            matches: Iterable[regex.Match] = self.scanner.finditer(text, timeout=limit)
+        else:
+            matches = self._anchored(self.anchored, text, starts, limit)
         try:
-            for found in self.compiled.finditer(text, timeout=self.timeout):
+            for found in matches:
                 start, end = found.span(self.group)
                 if start < 0 or start == end:
                     continue
@@ -51,5 +114,32 @@ class CompiledRegex:
                 if adjusted is not None:
                     hits.append((adjusted, end, self.rule_index))
         except TimeoutError:
-            raise RegexTimeout(self.rule_index) from None
+            raise RegexTimeout(self.rule_index, limit) from None
         return hits
+
+    def _anchored(
+        self, pattern: regex.Pattern, text: str, starts: Iterable[int], limit: float
+    ) -> Iterable[regex.Match]:
+        """The matches of ``scanner.finditer``, tried only at ``starts`` (under the same time limit).
+
+        ``LEFT_EDGE`` is zero-width, so ``LEFT_EDGE(?:pattern)`` matches at a position exactly when
+        ``LEFT_EDGE`` holds there and ``pattern`` matches there, with the same match.
+        """
+        match, edge = pattern.match, self.left_edge.match
+        deadline = time.monotonic() + limit
+        position = 0
+        for start in sorted(set(starts)):
+            if start < position:
+                continue
+            previous = text[start - 1] if start else " "
+            if previous not in _EDGE_LETTERS and _is_word(previous) and _is_word(text[start]):
+                continue  # inside a word and not after a proclitic (a quick LEFT_EDGE test)
+            if edge(text, start) is None:
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("regex timed out")
+            found = match(text, start, timeout=remaining)
+            if found is not None:
+                position = found.end()
+                yield found

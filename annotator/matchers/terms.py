@@ -3,6 +3,11 @@
 Gazetteer rules, trigger phrases and token-rule anchor words all register their terms here under a
 *slot* (an integer the caller chooses). ``scan`` walks the normalised text once and returns the
 boundary-checked hits of every slot.
+
+Regex rules register the literal prefixes their matches must start with (``add_anchors``); the
+same pass reports where those occur, unchecked, so that each regex runs only there. The pass runs
+on the text with its whitespace folded to spaces (as the prefixes are written); a term with a
+space only counts where the text really has one.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from annotator.arabic import (
     is_word_char,
     spelling_variants,
 )
+from annotator.matchers.prefixes import fold_spaces
 
 
 class TermIndex:
@@ -25,6 +31,7 @@ class TermIndex:
 
     def __init__(self) -> None:
         self._entries: dict[str, list[tuple[int, int, bool, CliticPolicy]]] = {}
+        self._anchors: dict[str, list[int]] = {}
         self._automaton: ahocorasick.Automaton | None = None
 
     def add(self, slot: int, terms: Iterable[str], policy: CliticPolicy) -> None:
@@ -37,38 +44,62 @@ class TermIndex:
                     self._entries.setdefault(fused, []).append((slot, len(fused), True, policy))
         self._automaton = None
 
+    def add_anchors(self, anchor: int, prefixes: Iterable[str]) -> None:
+        """Report every occurrence of ``prefixes`` (as they are, no boundary check) under ``anchor``."""
+        for prefix in prefixes:
+            self._anchors.setdefault(prefix, []).append(anchor)
+        self._automaton = None
+
     def __len__(self) -> int:
         return len(self._entries)
 
     def build(self) -> None:
         automaton = ahocorasick.Automaton()
-        for key, payload in self._entries.items():
-            automaton.add_word(key, tuple(payload))
+        keys = [*self._entries, *(key for key in self._anchors if key not in self._entries)]
+        for key in keys:
+            entries = tuple(self._entries.get(key, ()))
+            payload = (len(key), entries, tuple(self._anchors.get(key, ())), " " in key)
+            automaton.add_word(key, payload)
         if len(automaton):
             automaton.make_automaton()
         self._automaton = automaton
 
     def scan(self, text: str) -> list[tuple[int, int, int]]:
         """(start, end, slot) of every term occurrence that respects word boundaries and clitics."""
+        return self.scan_all(text)[0]
+
+    def scan_all(self, text: str) -> tuple[list[tuple[int, int, int]], dict[int, list[int]]]:
+        """The term hits of ``scan``, and the start of every anchor prefix occurrence (unsorted) by anchor."""
         automaton = self._automaton
         if automaton is None:
             self.build()
             automaton = self._automaton
-        if not len(automaton):  # type: ignore[arg-type]
-            return []
         hits: list[tuple[int, int, int]] = []
+        anchors: dict[int, list[int]] = {}
+        if not len(automaton):  # type: ignore[arg-type]
+            return hits, anchors
         length = len(text)
         word = is_word_char
-        for last, payload in automaton.iter(text):  # type: ignore[union-attr]
+        scanned = fold_spaces(text)
+        folded = scanned is not text
+        for last, (size, entries, anchor_ids, spaced) in automaton.iter(scanned):  # type: ignore[union-attr]
             end = last + 1
-            if end < length and word(text[end]) and word(text[last]):
-                continue  # ends inside a word
-            for slot, size, fused, policy in payload:
-                start = end - size
+            start = end - size
+            for anchor in anchor_ids:
+                found = anchors.get(anchor)
+                if found is None:
+                    anchors[anchor] = [start]
+                else:
+                    found.append(start)
+            if not entries or (end < length and word(text[end]) and word(text[last])):
+                continue  # no term, or it ends inside a word
+            if spaced and folded and text[start:end] != scanned[start:end]:
+                continue  # the term's space is another whitespace character in the text
+            for slot, _, fused, policy in entries:
                 if (start == 0 or not word(text[start - 1])) and not fused:
                     hits.append((start, end, slot))
                     continue
                 adjusted = clitic_start(text, start, end, policy, fused)
                 if adjusted is not None:
                     hits.append((adjusted, end, slot))
-        return hits
+        return hits, anchors

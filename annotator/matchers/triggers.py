@@ -7,10 +7,12 @@ trigger, or backwards before it with a reverse regex), so the cost is per trigge
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import regex
 
 from annotator.arabic import CliticPolicy, clitic_start
-from annotator.matchers.regexes import CompiledRegex, RegexTimeout
+from annotator.matchers.regexes import CompiledRegex, RegexTimeout, time_limit
 from annotator.rules.macros import terms_to_regex
 from annotator.rules.model import TermSource, TriggerRule
 
@@ -43,20 +45,22 @@ class CompiledTrigger:
             else None
         )
 
-    def triggers(self, text: str) -> list[tuple[int, int, int]]:
-        """Trigger occurrences found by pattern (term triggers come from the shared index)."""
-        return self.trigger_regex.find(text) if self.trigger_regex is not None else []
+    def triggers(self, text: str, starts: Iterable[int] | None = None) -> list[tuple[int, int, int]]:
+        """Trigger occurrences found by pattern (term triggers come from the shared index); ``starts``
+        as for ``CompiledRegex.find``."""
+        return self.trigger_regex.find(text, starts) if self.trigger_regex is not None else []
 
     def targets(self, text: str, triggers: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
         """The target next to each trigger occurrence, as (start, end, rule_index)."""
         hits = []
         seen: set[tuple[int, int]] = set()
+        limit = time_limit(self.timeout, text)
         try:
             for trigger_start, trigger_end in triggers:
                 if self.after:
-                    found = self.target.match(text, 0, trigger_start, timeout=self.timeout)
+                    found = self.target.match(text, 0, trigger_start, timeout=limit)
                 else:
-                    found = self.target.match(text, trigger_end, timeout=self.timeout)
+                    found = self.target.match(text, trigger_end, timeout=limit)
                 if found is None:
                     continue
                 start, end = found.span(TARGET_GROUP)
@@ -67,5 +71,5 @@ class CompiledTrigger:
                     seen.add((start, end))
                     hits.append((adjusted, end, self.rule_index))
         except TimeoutError:
-            raise RegexTimeout(self.rule_index) from None
+            raise RegexTimeout(self.rule_index, limit) from None
         return hits

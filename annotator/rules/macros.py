@@ -8,7 +8,11 @@ import regex
 
 from annotator.arabic import ARTICLE, spelling_variants
 
-MACRO_REFERENCE = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
+#: ``{NAME}``, but not the ``{..}`` of ``\p{N}``, ``\P{L}`` or ``\N{...}``
+MACRO_REFERENCE = regex.compile(r"(?<!\\[pPN])\{([A-Z][A-Z0-9_]*)\}")
+#: the longest regex a pattern may become once its macros are expanded: several times the largest
+#: pattern of the ar-news pack (about 350,000 characters), far below what macro "bombs" reach
+MAX_EXPANDED_CHARS = 2_000_000
 
 #: macros every pack has; packs may not redefine them
 BUILTIN_MACROS: dict[str, str] = {
@@ -56,8 +60,11 @@ def terms_to_regex(terms: Iterable[str]) -> str:
 
 def _trie_pattern(node: dict) -> str:
     ends_here = "" in node
+    # A space in a term matches one whitespace character (texts are normalised to single spaces,
+    # as for gazetteer terms). No repeat operators at all: the regex module prepares state for
+    # every repeat of a pattern on each match, which made big term lists cost microseconds per call.
     branches = [
-        (r"\s+" if char == " " else regex.escape(char)) + _trie_pattern(child)
+        (r"\s" if char == " " else regex.escape(char)) + _trie_pattern(child)
         for char, child in sorted(node.items())
         if char
     ]
@@ -66,12 +73,15 @@ def _trie_pattern(node: dict) -> str:
     body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
     if ends_here:
         # the longer continuation is tried first; the shorter term remains possible
-        return f"(?:{body})?" if len(branches) > 1 or len(body) > 1 else f"{body}?"
+        return f"(?:{body}|)"
     return body
 
 
-def expand_macros(pattern: str, macros: Mapping[str, str]) -> str:
-    """Replace ``{NAME}`` references recursively; raise ``MacroError`` for unknown names and cycles."""
+def expand_macros(pattern: str, macros: Mapping[str, str], limit: int = MAX_EXPANDED_CHARS) -> str:
+    """Replace ``{NAME}`` references recursively; raise ``MacroError`` for unknown names, cycles,
+    and expansions longer than ``limit`` characters (macros that use each other twice double at
+    every level: thirty levels are a billion characters)."""
+    expanded: dict[str, str] = {}
 
     def expand(text: str, stack: tuple[str, ...]) -> str:
         def replace(match: regex.Match) -> str:
@@ -80,8 +90,18 @@ def expand_macros(pattern: str, macros: Mapping[str, str]) -> str:
                 raise MacroError(f"macro cycle: {' -> '.join((*stack, name))}")
             if name not in macros:
                 raise MacroError(f"unknown macro {{{name}}}")
-            return "(?:" + expand(macros[name], (*stack, name)) + ")"
+            if name not in expanded:
+                expanded[name] = "(?:" + expand(macros[name], (*stack, name)) + ")"
+            return expanded[name]
 
-        return MACRO_REFERENCE.sub(replace, text)
+        result = MACRO_REFERENCE.sub(replace, text)
+        if len(result) > limit:
+            raise MacroError(
+                f"macros expand to more than {limit:,} characters" + (f" in {{{stack[-1]}}}" if stack else "")
+            )
+        return result
 
-    return expand(pattern, ())
+    try:
+        return expand(pattern, ())
+    except RecursionError:
+        raise MacroError("macros nest too deeply") from None

@@ -1,0 +1,58 @@
+"""The benchmark still runs end to end (``bench/run.py --smoke``); its figures are not checked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CONTENDERS = {"ours", "ours-w2", "ours-cli", "ours-terms", "spanruler", "tokenizer", "aho"}
+RATIOS = {
+    "ours_vs_spanruler",
+    "ours_vs_tokenizer",
+    "ours_vs_aho",
+    "ours_vs_spanruler_1000",
+    "ours_terms_only_vs_spanruler_1000",
+    "ours_terms_only_vs_spanruler_5000",
+    "ours_terms_cost",
+    "spanruler_terms_cost",
+    "aho_terms_cost",
+    "ours_size_scaling",
+    "spanruler_size_scaling",
+    "tokenizer_size_scaling",
+    "workers2_speedup",
+    "workers2_speedup_net",
+    "cli_vs_library",
+}
+DOCCANO_RATIOS = {"bulk_push_vs_per_call", "export_examples_per_s"}
+
+
+@pytest.mark.slow
+def test_smoke_benchmark_reports_every_contender_and_ratio(tmp_path: Path) -> None:
+    out = tmp_path / "smoke.json"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--smoke", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+
+    assert set(result["contenders"]) == CONTENDERS
+    for contender in CONTENDERS:
+        for entry in result["summary"][contender].values():
+            for figures in entry["corpora"].values():
+                assert figures["chars_per_s"] > 0 and figures["hits"] >= 0
+    ratios = {ratio["key"]: ratio for ratio in result["ratios"]}
+    assert set(ratios) == RATIOS | DOCCANO_RATIOS
+    assert all(isinstance(ratios[key]["value"], float) for key in RATIOS)
+    assert all(ratios[key]["value"] is None for key in DOCCANO_RATIOS)  # smoke skips doccano
+    assert result["doccano"] == {"skipped": True}
+    machine = result["machine"]
+    assert machine["cpu_count"] >= 1 and machine["packages"]["spacy"]
