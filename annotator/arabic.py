@@ -49,9 +49,28 @@ ARTICLE = "ال"
 _MARKS = frozenset(HARAKAT + QURANIC_MARKS + TATWEEL)
 
 
+class _WordCharTable(dict):
+    """``is_word_char`` by character, filled on first sight (a corpus uses few distinct characters).
+
+    Hot loops subscript ``WORD_CHAR[char]`` directly: a dict look-up instead of a function call.
+    """
+
+    #: characters remembered at most (hostile input cannot grow the table without bound)
+    LIMIT = 65_536
+
+    def __missing__(self, char: str) -> bool:
+        value = char.isalnum() or char in _MARKS
+        if len(self) < self.LIMIT:
+            self[char] = value
+        return value
+
+
+WORD_CHAR: dict[str, bool] = _WordCharTable()
+
+
 def is_word_char(char: str) -> bool:
     """True for characters that belong to a word: letters, digits, and Arabic marks."""
-    return char.isalnum() or char in _MARKS
+    return WORD_CHAR[char]
 
 
 class CliticPolicy(str, Enum):
@@ -248,14 +267,15 @@ def clitic_start(text: str, start: int, end: int, policy: CliticPolicy, fused: b
     after a proclitic, or ends inside one. ``fused`` marks a match of the "لل" form of a term with
     the article, whose span always takes in the preposition's ل.
     """
-    if end < len(text) and is_word_char(text[end]) and is_word_char(text[end - 1]):
+    word = WORD_CHAR
+    if end < len(text) and word[text[end]] and word[text[end - 1]]:
         return None
-    if start == 0 or not is_word_char(text[start - 1]) or not is_word_char(text[start]):
+    if start == 0 or not word[text[start - 1]] or not word[text[start]]:
         return None if fused else start
     word_start = start - 1
-    while word_start > 0 and start - word_start < 3 and is_word_char(text[word_start - 1]):
+    while word_start > 0 and start - word_start < 3 and word[text[word_start - 1]]:
         word_start -= 1
-    if word_start > 0 and is_word_char(text[word_start - 1]):
+    if word_start > 0 and word[text[word_start - 1]]:
         return None  # more than two letters before the match: not a proclitic
     prefix = text[word_start:start]
     if policy is CliticPolicy.NONE:

@@ -17,10 +17,10 @@ from collections.abc import Iterable
 import ahocorasick
 
 from annotator.arabic import (
+    WORD_CHAR,
     CliticPolicy,
     clitic_start,
     fused_article_variant,
-    is_word_char,
     spelling_variants,
 )
 from annotator.matchers.prefixes import fold_spaces
@@ -79,7 +79,7 @@ class TermIndex:
         if not len(automaton):  # type: ignore[arg-type]
             return hits, anchors
         length = len(text)
-        word = is_word_char
+        word = WORD_CHAR
         scanned = fold_spaces(text)
         folded = scanned is not text
         for last, (size, entries, anchor_ids, spaced) in automaton.iter(scanned):  # type: ignore[union-attr]
@@ -91,12 +91,12 @@ class TermIndex:
                     anchors[anchor] = [start]
                 else:
                     found.append(start)
-            if not entries or (end < length and word(text[end]) and word(text[last])):
+            if not entries or (end < length and word[text[end]] and word[text[last]]):
                 continue  # no term, or it ends inside a word
             if spaced and folded and text[start:end] != scanned[start:end]:
                 continue  # the term's space is another whitespace character in the text
             for slot, _, fused, policy in entries:
-                if (start == 0 or not word(text[start - 1])) and not fused:
+                if (start == 0 or not word[text[start - 1]]) and not fused:
                     hits.append((start, end, slot))
                     continue
                 adjusted = clitic_start(text, start, end, policy, fused)
