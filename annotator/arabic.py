@@ -145,7 +145,12 @@ class NormalizedText:
         either edge are left out.
         """
         original_start = self.original_index(start)
-        original_end = max(self.original_index(end), self.original_index(end - 1) + 1)
+        if self._starts is None:
+            # deletions only: the map is strictly increasing, so the next kept character's offset
+            # already lies past the last character of the range and the marks that follow it
+            original_end = self.original_index(end)
+        else:  # one original character may have become several: end and end - 1 can share it
+            original_end = max(self.original_index(end), self.original_index(end - 1) + 1)
         source = self.original
         while original_end > original_start + 1 and source[original_end - 1] in INVISIBLE:
             original_end -= 1

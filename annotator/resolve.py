@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from annotator.model import Span
 from annotator.rules.model import OverlapPolicy
@@ -24,6 +25,10 @@ class Candidate:
     @property
     def length(self) -> int:
         return self.end - self.start
+
+
+#: the order of ``Span`` (its fields in turn), read from a candidate
+_SPAN_ORDER = attrgetter("start", "end", "label", "rule")
 
 
 def _best_per_position(candidates: Iterable[Candidate]) -> list[Candidate]:
@@ -50,9 +55,9 @@ def resolve(candidates: Iterable[Candidate], policy: OverlapPolicy = OverlapPoli
         chosen = unique
     else:
         if policy is OverlapPolicy.LONGEST:
-            unique.sort(key=lambda c: (-c.length, -c.priority, c.start, c.order))
+            unique.sort(key=lambda c: (c.start - c.end, -c.priority, c.start, c.order))
         else:
-            unique.sort(key=lambda c: (-c.priority, -c.length, c.start, c.order))
+            unique.sort(key=lambda c: (-c.priority, c.start - c.end, c.start, c.order))
         chosen = []
         starts: list[int] = []
         ends: dict[int, int] = {}
@@ -65,4 +70,5 @@ def resolve(candidates: Iterable[Candidate], policy: OverlapPolicy = OverlapPoli
             insort(starts, candidate.start)
             ends[candidate.start] = candidate.end
             chosen.append(candidate)
-    return sorted(Span(c.start, c.end, c.label, c.rule) for c in chosen)
+    chosen.sort(key=_SPAN_ORDER)  # Span's own order, without building Spans to compare them
+    return [Span(c.start, c.end, c.label, c.rule) for c in chosen]
