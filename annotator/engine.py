@@ -151,9 +151,23 @@ def _init_worker(pack: RulePack) -> None:
     _worker_annotator = Annotator(pack)
 
 
-def _annotate_chunk(chunk: list[Example]) -> list[Example]:
+#: one example's spans as plain tuples: what a worker sends back (the parent already has the text,
+#: and tuples cross the process boundary several times faster than dataclasses)
+SpanRows = list[tuple[int, int, str, str]]
+
+
+def _annotate_chunk(chunk: list[Example]) -> list[SpanRows]:
     assert _worker_annotator is not None
-    return [_worker_annotator.annotate_example(example) for example in chunk]
+    rows = []
+    for example in chunk:
+        spans = _worker_annotator.annotate_example(example).spans
+        rows.append([(span.start, span.end, span.label, span.rule) for span in spans])
+    return rows
+
+
+def _with_spans(chunk: list[Example], rows: list[SpanRows]) -> Iterator[Example]:
+    for example, spans in zip(chunk, rows, strict=True):
+        yield replace(example, spans=tuple(Span(*row) for row in spans))
 
 
 def _chunks(examples: Iterable[Example], max_examples: int, max_chars: int) -> Iterator[list[Example]]:
@@ -190,8 +204,10 @@ def annotate_stream(
     with context.Pool(workers, initializer=_init_worker, initargs=(pack,)) as pool:
         pending: deque = deque()
         for chunk in _chunks(examples, chunk_examples, chunk_chars):
-            pending.append(pool.apply_async(_annotate_chunk, (chunk,)))
+            pending.append((chunk, pool.apply_async(_annotate_chunk, (chunk,))))
             if len(pending) >= 2 * workers:
-                yield from pending.popleft().get()
+                done, result = pending.popleft()
+                yield from _with_spans(done, result.get())
         while pending:
-            yield from pending.popleft().get()
+            done, result = pending.popleft()
+            yield from _with_spans(done, result.get())
