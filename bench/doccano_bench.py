@@ -1,7 +1,8 @@
 """Push and export throughput against the REAL local doccano (``annotator.server.LocalDoccano``).
 
 - bulk: ``annotator.doccano.push.push`` of N examples with 5 spans each, as the CLI does it
-  (project and labels created, chunked file import, duplicate pass, verifying export);
+  (project and labels created, chunked file import, duplicate check, verifying export), and its
+  import phase alone (first upload to last chunk stored), the part the per-call baseline does;
 - per-call baseline: one ``create_example`` call per example and one ``create_span`` call per
   span (doccano-client, label ids looked up once), on a sample, extrapolated to N;
 - export: ``annotator.doccano.pull.pull(..., only_confirmed=False)`` of the bulk project.
@@ -72,6 +73,20 @@ def _per_call_upload(doccano: Doccano, name: str, examples: list[Example], creat
     return time.perf_counter() - began
 
 
+class _PhaseClock:
+    """A push ``progress`` callback that notes when the upload phase starts and ends."""
+
+    def __init__(self) -> None:
+        self.marks: dict[tuple[str, int], float] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        self.marks.setdefault((stage, done), time.perf_counter())
+
+    def upload_seconds(self, total: int) -> float:
+        """From the first chunk's upload to the last chunk stored by doccano."""
+        return self.marks[("upload", total)] - self.marks[("upload", 0)]
+
+
 def _timed(function: Callable[[], Any]) -> tuple[float, Any]:
     began = time.perf_counter()
     value = function()
@@ -97,27 +112,36 @@ def run_doccano_bench(
     doccano = Doccano(server.credentials())
     tag = uuid.uuid4().hex[:8]
     created: list[int] = []
-    bulk, export, calls = [], [], []
+    bulk, imports, export, calls = [], [], [], []
     exported = 0
     try:
         data = bench_examples(entities, examples, spans, seed, tag)
         with tempfile.TemporaryDirectory(prefix="annotator-bench-journal-") as journal:
             for run in range(runs):
                 name = f"annotator-bench-{tag}-bulk-{run}"
+                phases = _PhaseClock()
                 seconds, report = _timed(
-                    lambda name=name: push(
-                        doccano, data, name, labels=LABELS, pack="bench", journal_dir=Path(journal)
+                    lambda name=name, phases=phases: push(
+                        doccano,
+                        data,
+                        name,
+                        labels=LABELS,
+                        pack="bench",
+                        journal_dir=Path(journal),
+                        progress=phases,
                     )
                 )
                 created.append(report.project_id)
                 bulk.append(seconds)
+                imports.append(phases.upload_seconds(len(data)))
                 seconds, pulled = _timed(lambda name=name: pull(doccano, name, only_confirmed=False))
                 export.append(seconds)
                 exported = len(pulled)
                 name = f"annotator-bench-{tag}-calls-{run}"
                 calls.append(_per_call_upload(doccano, name, data[:sample], created))
                 log(
-                    f"doccano run {run + 1}: push {bulk[-1]:.1f}s, export {export[-1]:.1f}s, "
+                    f"doccano run {run + 1}: push {bulk[-1]:.1f}s (import phase {imports[-1]:.1f}s), "
+                    f"export {export[-1]:.1f}s, "
                     f"{sample} examples by calls {calls[-1]:.1f}s"
                 )
     finally:
@@ -140,11 +164,17 @@ def run_doccano_bench(
         "runs": runs,
         "bulk_push_s": push_s,
         "bulk_push_examples_per_s": examples / push_s,
+        "bulk_import_s": statistics.median(imports),
         "per_call_sample_s": statistics.median(calls),
         "per_call_extrapolated_s": calls_s,
         "per_call_examples_per_s": examples / calls_s,
         "export_s": export_s,
         "export_examples_per_s": exported / export_s if export_s else None,
         "exported_examples": exported,
-        "raw": {"bulk_push_s": bulk, "per_call_sample_s": calls, "export_s": export},
+        "raw": {
+            "bulk_push_s": bulk,
+            "bulk_import_s": imports,
+            "per_call_sample_s": calls,
+            "export_s": export,
+        },
     }

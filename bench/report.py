@@ -205,6 +205,17 @@ def ratios(
             lambda v: v >= 50,
         )
     )
+    imported = doccano.get("bulk_import_s") if doccano else None
+    out.append(
+        against(
+            "bulk_import_vs_per_call",
+            "bulk import phase alone",
+            _div(calls, imported),
+            "per-example + per-span API calls",
+            ">= 50x",
+            lambda v: v >= 50,
+        )
+    )
     rate = doccano.get("export_examples_per_s") if doccano else None
     out.append(Ratio("export_examples_per_s", f"export: {_as_text(rate, ' examples/s')}", rate))
     return out
@@ -259,6 +270,11 @@ def print_tables(console: Console, summary: dict, ratio_list: list[Ratio], docca
             f"bulk push of {n} x {doccano['spans_per_example']} spans",
             _fmt(doccano["bulk_push_s"]),
             _fmt(doccano["bulk_push_examples_per_s"], 1),
+        )
+        table.add_row(
+            "  of which the import phase",
+            _fmt(doccano["bulk_import_s"]),
+            _fmt(n / doccano["bulk_import_s"] if doccano["bulk_import_s"] else None, 1),
         )
         table.add_row(
             f"per-call upload ({doccano['sample']} measured, x{n // doccano['sample']})",

@@ -28,7 +28,7 @@ RATIOS = {
     "workers2_speedup_net",
     "cli_vs_library",
 }
-DOCCANO_RATIOS = {"bulk_push_vs_per_call", "export_examples_per_s"}
+DOCCANO_RATIOS = {"bulk_push_vs_per_call", "bulk_import_vs_per_call", "export_examples_per_s"}
 
 
 @pytest.mark.slow

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from annotator.corpus import PreAnnotationWriter, read_corpus
-from annotator.doccano.connection import Doccano
+from annotator.doccano.connection import Doccano, write_import_file
 from annotator.doccano.push import push
-from annotator.doccano.records import from_export_record
+from annotator.doccano.records import from_export_record, to_import_record
 from annotator.engine import annotate_stream
 from annotator.errors import AuthenticationFailed, ServerUnreachable
 from annotator.model import Example, Span
@@ -86,6 +86,33 @@ def test_pushing_the_same_file_twice_leaves_exactly_one_copy(
     project = doccano_admin.project(project_name)
     ids = [raw["meta"]["annotator_id"] for raw in doccano_admin.examples(project.id)]
     assert sorted(ids) == sorted(e.id for e in examples)
+
+
+def test_a_rerun_removes_copies_a_late_import_left_but_never_a_confirmed_one(
+    doccano_admin: Doccano, project_name: str
+) -> None:
+    examples = seed_examples()
+    push(doccano_admin, examples, project_name, chunk_size=50)
+    project = doccano_admin.project(project_name)
+    # an import that a killed run started and that finished later: three examples arrive twice
+    twice = examples[:3]
+    path = write_import_file([to_import_record(example, "") for example in twice])
+    try:
+        doccano_admin.wait_task(doccano_admin.start_import(project.id, path))
+    finally:
+        path.unlink()
+    copies = [raw for raw in doccano_admin.examples(project.id) if raw["meta"]["annotator_id"] == twice[0].id]
+    assert len(copies) == 2
+    newest = max(raw["id"] for raw in copies)
+    doccano_admin.confirm(project.id, newest)  # an annotator already confirmed the late copy
+
+    report = push(doccano_admin, examples, project_name, chunk_size=50)
+
+    assert report.verified and report.uploaded == 0
+    assert report.duplicates_removed == 3
+    left = [raw for raw in doccano_admin.examples(project.id)]
+    assert sorted(raw["meta"]["annotator_id"] for raw in left) == sorted(e.id for e in examples)
+    assert newest in {raw["id"] for raw in left}  # the confirmed copy stayed, its twin went
 
 
 def test_a_push_killed_half_way_can_be_rerun_and_ends_with_one_copy_of_each(

@@ -312,7 +312,7 @@ class Doccano:
             column_label="label",
         )
 
-    def wait_task(self, task_id: str, timeout: float = 900.0, poll: float = 0.2) -> dict[str, Any]:
+    def wait_task(self, task_id: str, timeout: float = 900.0, poll: float = 0.1) -> dict[str, Any]:
         """Wait for a doccano (Celery) task; return its result. Raise if it failed or timed out."""
         deadline = time.monotonic() + timeout
         while True:
@@ -327,7 +327,7 @@ class Doccano:
                     hint="is the task worker running? (annotator doccano status)",
                 )
             time.sleep(poll)
-            poll = min(poll * 1.5, 2.0)
+            poll = min(poll * 1.5, 1.0)  # an import chunk takes about a second: look often
 
     def export(self, project_id: int, only_confirmed: bool) -> list[dict[str, Any]]:
         """Every exported example (doccano JSONL export): {id, text, meta keys..., label, Comments}."""

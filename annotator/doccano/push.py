@@ -7,9 +7,11 @@ The push is driven by stable example ids (kept in doccano as ``annotator_id`` me
 2. imports that a killed earlier run left in flight are waited for (a journal on disk names them);
 3. examples whose id is already in the project are skipped (``update=True``: replaced when no human
    has touched them, see below);
-4. the rest is uploaded through doccano's file import, in chunks;
-5. duplicates (an import that finished after a crash) are removed, keeping human work;
-6. an export of the project verifies that every example and every span arrived.
+4. the rest is uploaded through doccano's file import, in chunks (the next one uploading while
+   doccano stores the previous one);
+5. one export of the project shows whether an id is there twice (an import that finished after a
+   crash): such duplicates are removed, keeping human work; the same export verifies that every
+   example and every span arrived.
 
 With ``update=True`` an example already in doccano gets the new pre-annotations only if it is not
 confirmed, has no comments, and its spans are still exactly the ones the tool pushed. Replacement
@@ -23,7 +25,7 @@ import hashlib
 import json
 import os
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +38,10 @@ from annotator.model import Example
 from annotator.paths import push_journal_dir
 from annotator.rules.model import LabelSpec
 
-DEFAULT_CHUNK = 500
+DEFAULT_CHUNK = 1000
+#: imports started before waiting for the oldest: the next chunk uploads while doccano's task worker
+#: stores the previous one (the worker takes one task at a time, so more would only queue)
+IMPORTS_IN_FLIGHT = 2
 FALLBACK_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324")
 
 Progress = Callable[[str, int, int], None]
@@ -178,9 +183,15 @@ def push(
         still_free = set(replace_ids) - {e["id"] for e in doccano.examples(project.id, confirmed=True)}
         doccano.delete_examples(project.id, sorted(still_free))
     preferred = {example.id: _pushed_key(example) for example in uploads}
-    report.duplicates_removed = _remove_duplicates(doccano, project.id, preferred)
-    if verify:
-        _verify(doccano, project.id, examples, {example.id for example in uploads}, report, progress)
+    # one export serves both the duplicate check and the verification; the slower example listing
+    # (confirmed state, comments, spans) is read only when an id really is there twice
+    exported = doccano.export(project.id, False) if verify else None
+    if exported is None or _has_duplicates(exported):
+        report.duplicates_removed = _remove_duplicates(doccano, project.id, preferred)
+        if report.duplicates_removed and verify:
+            exported = doccano.export(project.id, False)
+    if exported is not None:
+        _verify(exported, examples, {example.id for example in uploads}, report, progress)
     report.seconds = time.perf_counter() - began
     if not report.verified:
         raise VerificationFailed(_verification_message(report))
@@ -269,22 +280,32 @@ def _upload(
     progress: Progress,
 ) -> None:
     progress("upload", 0, len(examples))
-    for start in range(0, len(examples), chunk_size):
-        chunk = examples[start : start + chunk_size]
-        path = write_import_file([to_import_record(example, pack) for example in chunk])
-        try:
-            task_id = doccano.start_import(project_id, path)
-            journal.add(task_id)
-            result = doccano.wait_task(task_id)
-            journal.done(task_id)
-        finally:
-            path.unlink(missing_ok=True)
+    in_flight: deque[tuple[str, list[Example]]] = deque()
+
+    def finish_oldest() -> None:
+        task_id, chunk = in_flight.popleft()
+        result = doccano.wait_task(task_id)
+        journal.done(task_id)
         for error in result.get("error", []) if isinstance(result, dict) else []:
             report.import_errors.append(json.dumps(error, ensure_ascii=False))
         report.chunks += 1
         report.uploaded += len(chunk)
         report.spans_pushed += sum(len(example.spans) for example in chunk)
-        progress("upload", min(start + chunk_size, len(examples)), len(examples))
+        progress("upload", report.uploaded, len(examples))
+
+    for start in range(0, len(examples), chunk_size):
+        chunk = examples[start : start + chunk_size]
+        path = write_import_file([to_import_record(example, pack) for example in chunk])
+        try:  # once started, the import has its own copy of the file on the server
+            task_id = doccano.start_import(project_id, path)
+        finally:
+            path.unlink(missing_ok=True)
+        journal.add(task_id)
+        in_flight.append((task_id, chunk))
+        if len(in_flight) >= IMPORTS_IN_FLIGHT:
+            finish_oldest()
+    while in_flight:
+        finish_oldest()
     report.uploaded -= report.replaced  # replacements are counted apart
 
 
@@ -326,19 +347,32 @@ def _remove_duplicates(
     return len(doomed)
 
 
+def _has_duplicates(exported: list[dict[str, Any]]) -> bool:
+    """Some stable id is held by more than one example of the export."""
+    seen: set[str] = set()
+    for raw in exported:
+        doc_id = raw.get(META_ID)
+        if doc_id is None:
+            continue  # not pushed by this tool: never a duplicate of ours
+        doc_id = str(doc_id)
+        if doc_id in seen:
+            return True
+        seen.add(doc_id)
+    return False
+
+
 def _verify(
-    doccano: Doccano,
-    project_id: int,
+    exported: list[dict[str, Any]],
     examples: list[Example],
     uploaded: set[str],
     report: PushReport,
     progress: Progress,
 ) -> None:
-    """Export the project and check every example is there once, and every uploaded span arrived."""
+    """Check in the project's export that every example is there once and every uploaded span arrived."""
     progress("verify", 0, len(examples))
     pulled: dict[str, Any] = {}
     copies: dict[str, int] = defaultdict(int)
-    for raw in doccano.export(project_id, False):
+    for raw in exported:
         item = from_export_record(raw)
         pulled[item.example.id] = item
         copies[item.example.id] += 1
