@@ -81,21 +81,37 @@ class Entities:
     demonyms: list[str] = field(default_factory=list)
     months: list[str] = field(default_factory=list)
     weekdays: list[str] = field(default_factory=list)
-    all_terms: list[str] = field(default_factory=list)
+    #: every term of the lists that name things (people, places, organisations): what a gazetteer
+    #: holds. Context-word lists (function words, verbs, titles, head nouns, months) are left out:
+    #: "في" or "قال" in a benchmark gazetteer would make every other word a hit, which measures
+    #: nothing a user does
+    names: list[str] = field(default_factory=list)
 
 
 def _terms(path: Path) -> list[str]:
     return [term for _, term in read_term_file(path)]
 
 
+def _names_things(folder: str, stem: str) -> bool:
+    """The gazetteer file ``folder/stem.txt`` lists names (not context words, not ambiguous ones)."""
+    if stem.startswith("ambiguous"):
+        return False
+    if folder == "per":
+        return stem.startswith("given") or stem in ("public_figures", "famous_people")
+    if folder == "loc":
+        return stem != "compass_regions"
+    return folder == "org" and not stem.startswith("heads")
+
+
 def load_entities(pack: Path = DEFAULT_PACK) -> Entities:
     """Every gazetteer term of ``pack``, sorted into the slots the templates use (by folder and file)."""
     found = Entities()
-    every: set[str] = set()
+    names: set[str] = set()
     for path in sorted((pack / "gazetteers").rglob("*.txt")):
         terms = _terms(path)
-        every.update(terms)
         folder, stem = path.parent.name, path.stem
+        if _names_things(folder, stem):
+            names.update(terms)
         if folder == "per":
             slot = {
                 "titles": found.titles,
@@ -116,7 +132,7 @@ def load_entities(pack: Path = DEFAULT_PACK) -> Entities:
                 found.weekdays.extend(terms)
             elif "gregorian" in stem:
                 found.months.extend(terms)
-    found.all_terms = sorted(every)
+    found.names = sorted(names)
     for name, values in vars(found).items():
         if not values:
             raise ValueError(f"{pack}: no gazetteer terms for the corpus slot {name!r}")
@@ -144,8 +160,8 @@ def generated_names(seed: int, given: list[str]) -> Iterator[str]:
 
 
 def gazetteer_terms(n: int, entities: Entities, seed: int) -> list[str]:
-    """``n`` distinct terms: the pack's own terms (a seeded sample if fewer), then generated names."""
-    own = list(entities.all_terms)
+    """``n`` distinct terms: the pack's own names (a seeded sample if fewer), then generated names."""
+    own = list(entities.names)
     random.Random(f"terms-{seed}").shuffle(own)
     terms = own[:n]
     if len(terms) < n:
