@@ -15,7 +15,8 @@ from dataclasses import replace
 
 from annotator.arabic import Normalizer
 from annotator.errors import TimeLimitExceeded
-from annotator.matchers.regexes import CompiledRegex, RegexTimeout
+from annotator.matchers.alarm import AlarmExpired, TextAlarm
+from annotator.matchers.regexes import CompiledRegex, RegexTimeout, time_limit
 from annotator.matchers.terms import TermIndex
 from annotator.matchers.triggers import CompiledTrigger
 from annotator.model import Example, Span
@@ -75,6 +76,7 @@ class Annotator:
 
             self._tokens = CompiledTokens(token_rules)
         self._terms.build()
+        self._alarm = TextAlarm()
         self._labels = [rule.label for rule in pack.rules]
         self._ids = [rule.id for rule in pack.rules]
         self._priorities = [rule.priority for rule in pack.rules]
@@ -82,41 +84,49 @@ class Annotator:
     def candidates(self, text: str) -> list[Candidate]:
         """Every rule match on ``text`` (original offsets), before overlap resolution.
 
-        Raises ``TimeLimitExceeded`` naming the rule whose regex ran past the pack's time limit.
+        Raises ``TimeLimitExceeded`` naming the rule that was running when the text's matching ran
+        past the pack's time limit (``match_timeout`` per 10,000 characters; see ``alarm``).
         """
         view = self.normalizer.normalize(text)
         norm = view.text
         hits: list[tuple[int, int, int]] = []
-        triggers: dict[int, list[tuple[int, int]]] = {}
-        token_rules: set[int] = set(self._always_tokens)
-        rule_count = len(self._ids)
-        term_hits, anchors = self._terms.scan_all(norm)
-        anchored = self._anchored
-        for start, end, slot in term_hits:
-            if slot >= rule_count:
-                token_rules.add(self._anchor_slots[slot])
-            elif slot in self._triggers:
-                triggers.setdefault(slot, []).append((start, end))
-            else:
-                hits.append((start, end, slot))
+        limit = time_limit(self.pack.match_timeout, norm)
+        current = -1  # the rule being matched, to name when the time runs out
         try:
-            for compiled in self._regexes:
-                if compiled.rule_index not in anchored:
-                    hits.extend(compiled.find(norm))
-                elif compiled.rule_index in anchors:
-                    hits.extend(compiled.find(norm, anchors[compiled.rule_index]))
-            for index, trigger in self._triggers.items():
-                found = triggers.get(index, [])
-                if index not in anchored:
-                    found.extend((start, end) for start, end, _ in trigger.triggers(norm))
-                elif index in anchors:
-                    found.extend((start, end) for start, end, _ in trigger.triggers(norm, anchors[index]))
-                if found:
-                    hits.extend(trigger.targets(norm, found))
+            with self._alarm.armed(limit) as guarded:
+                triggers: dict[int, list[tuple[int, int]]] = {}
+                token_rules: set[int] = set(self._always_tokens)
+                rule_count = len(self._ids)
+                term_hits, anchors = self._terms.scan_all(norm)
+                anchored = self._anchored
+                for start, end, slot in term_hits:
+                    if slot >= rule_count:
+                        token_rules.add(self._anchor_slots[slot])
+                    elif slot in self._triggers:
+                        triggers.setdefault(slot, []).append((start, end))
+                    else:
+                        hits.append((start, end, slot))
+                for compiled in self._regexes:
+                    current = compiled.rule_index
+                    if current not in anchored:
+                        hits.extend(compiled.find(norm, None, guarded))
+                    elif current in anchors:
+                        hits.extend(compiled.find(norm, anchors[current], guarded))
+                for current, trigger in self._triggers.items():
+                    found = triggers.get(current, [])
+                    if current not in anchored or current in anchors:
+                        starts = anchors[current] if current in anchored else None
+                        found.extend(hit[:2] for hit in trigger.triggers(norm, starts, guarded))
+                    if found:
+                        hits.extend(trigger.targets(norm, found, guarded))
+                current = -1
+                if token_rules and self._tokens is not None:
+                    hits.extend(self._tokens.find(norm, token_rules))
         except RegexTimeout as timeout:
             raise TimeLimitExceeded(self._ids[timeout.rule_index], timeout.seconds) from None
-        if token_rules and self._tokens is not None:
-            hits.extend(self._tokens.find(norm, token_rules))
+        except AlarmExpired:
+            rule = self._ids[current] if current >= 0 else "(the term scan and token patterns)"
+            raise TimeLimitExceeded(rule, limit) from None
         identity = view.is_identity
         labels, ids, priorities = self._labels, self._ids, self._priorities
         out = []

@@ -5,8 +5,10 @@ a refused ``!!python`` tag; this file adds the rest.)"""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -101,6 +103,54 @@ def test_the_time_limit_grows_with_the_text_so_an_honest_rule_passes_a_long_para
     assert caught.value.rule == "evil.backtracking"
     assert caught.value.seconds == pytest.approx(0.02 * 5, rel=0.01)
     assert time.monotonic() - began < 10
+
+
+def _evil_annotator(tmp_path: Path) -> Annotator:
+    header = DEFAULT_HEADER + "match_timeout: 0.2\n"
+    return Annotator(load_pack(write_pack(tmp_path / "evil", {"rules.yaml": EVIL_RULE}, header)))
+
+
+def test_the_timer_stops_a_catastrophic_rule_and_leaves_no_handler_or_timer_behind(tmp_path: Path) -> None:
+    evil = _evil_annotator(tmp_path)
+    began = time.monotonic()
+    with pytest.raises(TimeLimitExceeded) as caught:
+        evil.annotate("زار الوفد ليبيا " + "a" * 40)
+    assert caught.value.rule == "evil.backtracking"
+    assert time.monotonic() - began < 5
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert [s.rule for s in evil.annotate("زار الوفد ليبيا")] == ["loc.harmless"]  # still usable
+
+
+def test_off_the_main_thread_each_regex_call_keeps_its_own_time_limit(tmp_path: Path) -> None:
+    """Signals only reach the main thread: elsewhere the per-call ``timeout`` of regex is used."""
+    evil = _evil_annotator(tmp_path)
+    outcome: list[BaseException | list] = []
+
+    def run() -> None:
+        try:
+            outcome.append(evil.annotate("a" * 40))
+        except TimeLimitExceeded as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert isinstance(outcome[0], TimeLimitExceeded) and outcome[0].rule == "evil.backtracking"
+
+
+def test_a_sigalrm_handler_of_the_caller_is_neither_replaced_nor_triggered(tmp_path: Path) -> None:
+    evil = _evil_annotator(tmp_path)
+    rings: list[int] = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: rings.append(signum))
+    try:
+        with pytest.raises(TimeLimitExceeded) as caught:
+            evil.annotate("a" * 40)
+        assert caught.value.rule == "evil.backtracking"
+        assert signal.getsignal(signal.SIGALRM) is not signal.SIG_DFL and rings == []
+    finally:
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_rules_check_reports_a_catastrophic_example_as_a_failed_example_not_a_hang(tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
-"""Regex rules: Unicode-aware patterns on the normalised text, with a per-rule time limit.
+"""Regex rules: Unicode-aware patterns on the normalised text, under a time limit.
 
-The pack's ``match_timeout`` is what one rule may spend on a text of up to ``TIMEOUT_CHARS``
-characters; a longer text gets proportionally more, so that an honest pattern, whose time grows
-with the length of the text, is not stopped on a long paragraph, while a catastrophically
-backtracking one, whose time explodes on a short stretch, still is.
+The pack's ``match_timeout`` is the time allowed for a text of up to ``TIMEOUT_CHARS`` characters;
+a longer text gets proportionally more, so that an honest pattern, whose time grows with the
+length of the text, is not stopped on a long paragraph, while a catastrophically backtracking one,
+whose time explodes on a short stretch, still is. The engine keeps the limit for a text's whole
+matching pass with a timer (``alarm``) and calls ``find`` with ``guarded=True``; otherwise every
+``regex`` call carries the limit itself.
 
 When every match of a rule must start with one of a set of literal strings (``literal_prefixes``),
 the engine's Aho-Corasick pass reports where those occur, and ``find`` runs the regex anchored at
@@ -13,7 +15,7 @@ just those positions instead of scanning the whole text; the matches are exactly
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import regex
 
@@ -91,17 +93,25 @@ class CompiledRegex:
             self._scanner = regex.compile(LEFT_EDGE + "(?:" + self.pattern + ")", self.flags)
         return self._scanner
 
-    def find(self, text: str, starts: Iterable[int] | None = None) -> list[tuple[int, int, int]]:
+    def find(
+        self, text: str, starts: Iterable[int] | None = None, guarded: bool = False
+    ) -> list[tuple[int, int, int]]:
         """(start, end, rule_index) of every match; with ``starts``, only matches starting there.
 
         ``starts`` must include every position where one of ``prefixes`` occurs: the regex then
         runs anchored at those positions, in order, skipping those inside the previous match,
-        which gives exactly the matches of a scan of the whole text.
+        which gives exactly the matches of a scan of the whole text. ``guarded``: the caller keeps
+        the time limit (``alarm.TextAlarm``), so no call carries its own.
         """
         hits = []
-        limit = time_limit(self.timeout, text)
+        limit = None if guarded else time_limit(self.timeout, text)
         if starts is None or self.anchored is None:
-            matches: Iterable[regex.Match] = self.scanner.finditer(text, timeout=limit)
+            if limit is None:
+                matches: Iterable[regex.Match] = self.scanner.finditer(text)
+            else:
+                matches = self.scanner.finditer(text, timeout=limit)
+        elif limit is None:
+            matches = self._anchored_unlimited(self.anchored, text, starts)
         else:
             matches = self._anchored(self.anchored, text, starts, limit)
         try:
@@ -114,8 +124,18 @@ class CompiledRegex:
                 if adjusted is not None:
                     hits.append((adjusted, end, self.rule_index))
         except TimeoutError:
-            raise RegexTimeout(self.rule_index, limit) from None
+            raise RegexTimeout(self.rule_index, limit or 0.0) from None
         return hits
+
+    def _starts(self, text: str, starts: Iterable[int]) -> Iterator[int]:
+        """The positions of ``starts`` where LEFT_EDGE holds, in order (a quick test first)."""
+        edge = self.left_edge.match
+        for start in sorted(set(starts)):
+            previous = text[start - 1] if start else " "
+            if previous not in _EDGE_LETTERS and _is_word(previous) and _is_word(text[start]):
+                continue  # inside a word and not after a proclitic
+            if edge(text, start) is not None:
+                yield start
 
     def _anchored(
         self, pattern: regex.Pattern, text: str, starts: Iterable[int], limit: float
@@ -125,21 +145,30 @@ class CompiledRegex:
         ``LEFT_EDGE`` is zero-width, so ``LEFT_EDGE(?:pattern)`` matches at a position exactly when
         ``LEFT_EDGE`` holds there and ``pattern`` matches there, with the same match.
         """
-        match, edge = pattern.match, self.left_edge.match
+        match = pattern.match
         deadline = time.monotonic() + limit
         position = 0
-        for start in sorted(set(starts)):
+        for start in self._starts(text, starts):
             if start < position:
-                continue
-            previous = text[start - 1] if start else " "
-            if previous not in _EDGE_LETTERS and _is_word(previous) and _is_word(text[start]):
-                continue  # inside a word and not after a proclitic (a quick LEFT_EDGE test)
-            if edge(text, start) is None:
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError("regex timed out")
             found = match(text, start, timeout=remaining)
+            if found is not None:
+                position = found.end()
+                yield found
+
+    def _anchored_unlimited(
+        self, pattern: regex.Pattern, text: str, starts: Iterable[int]
+    ) -> Iterable[regex.Match]:
+        """``_anchored`` for a caller that keeps the time limit itself."""
+        match = pattern.match
+        position = 0
+        for start in self._starts(text, starts):
+            if start < position:
+                continue
+            found = match(text, start)
             if found is not None:
                 position = found.end()
                 yield found

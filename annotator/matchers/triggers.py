@@ -45,22 +45,28 @@ class CompiledTrigger:
             else None
         )
 
-    def triggers(self, text: str, starts: Iterable[int] | None = None) -> list[tuple[int, int, int]]:
+    def triggers(
+        self, text: str, starts: Iterable[int] | None = None, guarded: bool = False
+    ) -> list[tuple[int, int, int]]:
         """Trigger occurrences found by pattern (term triggers come from the shared index); ``starts``
-        as for ``CompiledRegex.find``."""
-        return self.trigger_regex.find(text, starts) if self.trigger_regex is not None else []
+        and ``guarded`` as for ``CompiledRegex.find``."""
+        return self.trigger_regex.find(text, starts, guarded) if self.trigger_regex is not None else []
 
-    def targets(self, text: str, triggers: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
-        """The target next to each trigger occurrence, as (start, end, rule_index)."""
+    def targets(
+        self, text: str, triggers: list[tuple[int, int]], guarded: bool = False
+    ) -> list[tuple[int, int, int]]:
+        """The target next to each trigger occurrence, as (start, end, rule_index); ``guarded`` as for
+        ``CompiledRegex.find``."""
         hits = []
         seen: set[tuple[int, int]] = set()
-        limit = time_limit(self.timeout, text)
+        limit = None if guarded else time_limit(self.timeout, text)
+        options = {} if limit is None else {"timeout": limit}
         try:
             for trigger_start, trigger_end in triggers:
                 if self.after:
-                    found = self.target.match(text, 0, trigger_start, timeout=limit)
+                    found = self.target.match(text, 0, trigger_start, **options)
                 else:
-                    found = self.target.match(text, trigger_end, timeout=limit)
+                    found = self.target.match(text, trigger_end, **options)
                 if found is None:
                     continue
                 start, end = found.span(TARGET_GROUP)
@@ -71,5 +77,5 @@ class CompiledTrigger:
                     seen.add((start, end))
                     hits.append((adjusted, end, self.rule_index))
         except TimeoutError:
-            raise RegexTimeout(self.rule_index, limit) from None
+            raise RegexTimeout(self.rule_index, limit or 0.0) from None
         return hits
