@@ -194,28 +194,16 @@ def ratios(
         )
     )
     calls = doccano.get("per_call_extrapolated_s") if doccano else None
-    bulk = doccano.get("bulk_push_s") if doccano else None
-    out.append(
-        against(
-            "bulk_push_vs_per_call",
-            "bulk push (incl. verifying export)",
-            _div(calls, bulk),
-            "per-example + per-span API calls",
-            ">= 50x",
-            lambda v: v >= 50,
+    for key, reads, seconds in (
+        ("bulk_push_vs_per_call", "bulk push (incl. verifying export)", "bulk_push_s"),
+        ("bulk_import_vs_per_call", "bulk import phase alone", "bulk_import_s"),
+    ):
+        bulk = doccano.get(seconds) if doccano else None
+        out.append(
+            against(
+                key, reads, _div(calls, bulk), "per-example + per-span API calls", ">= 50x", lambda v: v >= 50
+            )
         )
-    )
-    imported = doccano.get("bulk_import_s") if doccano else None
-    out.append(
-        against(
-            "bulk_import_vs_per_call",
-            "bulk import phase alone",
-            _div(calls, imported),
-            "per-example + per-span API calls",
-            ">= 50x",
-            lambda v: v >= 50,
-        )
-    )
     rate = doccano.get("export_examples_per_s") if doccano else None
     out.append(Ratio("export_examples_per_s", f"export: {_as_text(rate, ' examples/s')}", rate))
     return out

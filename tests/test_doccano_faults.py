@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -34,17 +33,12 @@ from annotator.model import Example
 from annotator.paths import LocalDoccanoPaths
 from annotator.rules import load_pack
 from annotator.server import LocalDoccano, read_state
+from tests.ports import free_port
 
 pytestmark = pytest.mark.doccano
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTER = ROOT / "rules" / "starter"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ from annotator.engine import Annotator
 from annotator.errors import RulePackError
 from annotator.model import Span
 from annotator.resolve import Candidate, resolve
-from annotator.rules import RulePack, load_pack
+from annotator.rules import RulePack, load_pack, loader
 from annotator.rules.model import OverlapPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -339,37 +339,13 @@ labels:
   PER: {colour: "#e6194b"}
   LOC: {colour: "#3cb44b"}
 """
-PACK_KEYS = [
-    "name",
-    "version",
-    "description",
-    "labels",
-    "normalize",
-    "clitics",
-    "overlap",
-    "match_timeout",
-    "macros",
-    "rule_files",
-    "examples",
-    "profiles",
-]
+#: every key the loader accepts, in a fixed order for hypothesis; rules start with their required keys
+PACK_KEYS = sorted(loader.PACK_KEYS)
 RULE_KEYS = [
     "id",
     "kind",
     "label",
-    "priority",
-    "clitics",
-    "description",
-    "examples",
-    "terms",
-    "files",
-    "pattern",
-    "patterns",
-    "group",
-    "trigger",
-    "target",
-    "position",
-    "between",
+    *sorted((loader.COMMON_RULE_KEYS | set().union(*loader.KIND_KEYS.values())) - {"id", "kind", "label"}),
 ]
 scalars = st.one_of(
     st.none(),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import stat
 import subprocess
 import sys
@@ -27,17 +26,12 @@ from annotator.doccano.push import ensure_project
 from annotator.paths import LocalDoccanoPaths
 from annotator.rules import load_pack
 from annotator.server import LocalDoccano
+from tests.ports import free_port
 
 pytestmark = pytest.mark.doccano
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTER = ROOT / "rules" / "starter"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ from annotator.server import (
     write_credentials,
     write_state,
 )
+from tests.ports import free_port
 
 # --------------------------------------------------------------------------------------------
 # helpers
@@ -75,12 +76,6 @@ def is_dead(pid: int) -> bool:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return True
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def non_loopback_ipv4() -> str | None:

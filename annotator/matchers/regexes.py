@@ -110,8 +110,6 @@ class CompiledRegex:
                 matches: Iterable[regex.Match] = self.scanner.finditer(text)
             else:
                 matches = self.scanner.finditer(text, timeout=limit)
-        elif limit is None:
-            matches = self._anchored_unlimited(self.anchored, text, starts)
         else:
             matches = self._anchored(self.anchored, text, starts, limit)
         try:
@@ -138,37 +136,27 @@ class CompiledRegex:
                 yield start
 
     def _anchored(
-        self, pattern: regex.Pattern, text: str, starts: Iterable[int], limit: float
+        self, pattern: regex.Pattern, text: str, starts: Iterable[int], limit: float | None
     ) -> Iterable[regex.Match]:
-        """The matches of ``scanner.finditer``, tried only at ``starts`` (under the same time limit).
+        """The matches of ``scanner.finditer``, tried only at ``starts``; under the same time limit
+        unless ``limit`` is None (the caller keeps it).
 
         ``LEFT_EDGE`` is zero-width, so ``LEFT_EDGE(?:pattern)`` matches at a position exactly when
         ``LEFT_EDGE`` holds there and ``pattern`` matches there, with the same match.
         """
         match = pattern.match
-        deadline = time.monotonic() + limit
+        deadline = None if limit is None else time.monotonic() + limit
         position = 0
         for start in self._starts(text, starts):
             if start < position:
                 continue
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("regex timed out")
-            found = match(text, start, timeout=remaining)
-            if found is not None:
-                position = found.end()
-                yield found
-
-    def _anchored_unlimited(
-        self, pattern: regex.Pattern, text: str, starts: Iterable[int]
-    ) -> Iterable[regex.Match]:
-        """``_anchored`` for a caller that keeps the time limit itself."""
-        match = pattern.match
-        position = 0
-        for start in self._starts(text, starts):
-            if start < position:
-                continue
-            found = match(text, start)
+            if deadline is None:
+                found = match(text, start)
+            else:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("regex timed out")
+                found = match(text, start, timeout=remaining)
             if found is not None:
                 position = found.end()
                 yield found
