@@ -106,12 +106,12 @@ class Annotator:
                         triggers.setdefault(slot, []).append((start, end))
                     else:
                         hits.append((start, end, slot))
+                # an anchored rule runs only where the scan saw one of its prefixes, at those places
                 for compiled in self._regexes:
                     current = compiled.rule_index
-                    if current not in anchored:
-                        hits.extend(compiled.find(norm, None, guarded))
-                    elif current in anchors:
-                        hits.extend(compiled.find(norm, anchors[current], guarded))
+                    if current not in anchored or current in anchors:
+                        starts = anchors[current] if current in anchored else None
+                        hits.extend(compiled.find(norm, starts, guarded))
                 for current, trigger in self._triggers.items():
                     found = triggers.get(current, [])
                     if current not in anchored or current in anchors:
