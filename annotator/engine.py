@@ -9,6 +9,8 @@ flight across worker processes and yields results in input order.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.pool
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -156,7 +158,14 @@ class Annotator:
 _worker_annotator: Annotator | None = None
 
 
-def _init_worker(pack: RulePack) -> None:
+def _adopt_annotator(annotator: Annotator) -> None:
+    """Pool initializer under ``fork``: the parent's compiled annotator, inherited, not pickled."""
+    global _worker_annotator
+    _worker_annotator = annotator
+
+
+def _compile_in_worker(pack: RulePack) -> None:
+    """Pool initializer where ``fork`` is not safe: each worker compiles the pack itself."""
     global _worker_annotator
     _worker_annotator = Annotator(pack)
 
@@ -193,6 +202,29 @@ def _chunks(examples: Iterable[Example], max_examples: int, max_chars: int) -> I
         yield chunk
 
 
+def _fork_is_safe() -> bool:
+    """Forking copies only the calling thread; with no other thread alive nothing can be caught
+    holding a lock, and the children share the compiled pack instead of compiling it again."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def start_pool(pack: RulePack, workers: int) -> multiprocessing.pool.Pool:
+    """``workers`` processes ready to annotate with ``pack``.
+
+    Compiling ar-news takes seconds; under ``fork`` (Linux, called before any other thread
+    starts) the pack is compiled once here and every worker inherits it. Otherwise each worker of
+    a ``forkserver`` (or ``spawn``) pool compiles its own copy.
+    """
+    if _fork_is_safe():
+        annotator = Annotator(pack)
+        return multiprocessing.get_context("fork").Pool(
+            workers, initializer=_adopt_annotator, initargs=(annotator,)
+        )
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    return context.Pool(workers, initializer=_compile_in_worker, initargs=(pack,))
+
+
 def annotate_stream(
     pack: RulePack,
     examples: Iterable[Example],
@@ -202,16 +234,26 @@ def annotate_stream(
 ) -> Iterator[Example]:
     """Annotate a stream of examples in input order, with ``workers`` processes.
 
-    Memory stays bounded: at most ``2 * workers`` chunks are in flight, and the input is consumed
-    only as results are taken.
+    The pack is compiled (and the workers started) when this is called, not when the first result
+    is taken, so a caller that starts threads afterwards (a progress bar) still gets workers that
+    share one compiled pack. Memory stays bounded: at most ``2 * workers`` chunks are in flight,
+    and the input is consumed only as results are taken. Consume the iterator to the end (or close
+    it) so that the workers stop.
     """
     if workers <= 1:
         annotator = Annotator(pack)
-        for example in examples:
-            yield annotator.annotate_example(example)
-        return
-    context = multiprocessing.get_context("forkserver")
-    with context.Pool(workers, initializer=_init_worker, initargs=(pack,)) as pool:
+        return (annotator.annotate_example(example) for example in examples)
+    return _in_parallel(start_pool(pack, workers), examples, workers, chunk_examples, chunk_chars)
+
+
+def _in_parallel(
+    pool: multiprocessing.pool.Pool,
+    examples: Iterable[Example],
+    workers: int,
+    chunk_examples: int,
+    chunk_chars: int,
+) -> Iterator[Example]:
+    with pool:
         pending: deque = deque()
         for chunk in _chunks(examples, chunk_examples, chunk_chars):
             pending.append((chunk, pool.apply_async(_annotate_chunk, (chunk,))))

@@ -18,19 +18,16 @@ and matches the same N terms:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-
-import psutil
 
 CONTENDERS = ("ours", "ours-w2", "ours-cli", "ours-terms", "spanruler", "tokenizer", "aho")
 BATCH_SIZE = 256
@@ -52,34 +49,50 @@ def rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
-class TreeMemory:
-    """The peak summed RSS of this process's descendants, sampled every 0.2 s in a thread.
+#: run by ``TreeMemory`` in its own process: sums the RSS of the watched process's descendants every
+#: 0.2 s until its stdin closes, then prints the peak in MB
+_SAMPLER = """
+import select, sys, psutil
+watched, me, peak = psutil.Process(int(sys.argv[1])), psutil.Process().pid, 0
+while not select.select([sys.stdin], [], [], 0.2)[0]:
+    total = 0
+    for child in watched.children(recursive=True):
+        if child.pid != me:
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                pass
+    peak = max(peak, total)
+print(peak / 2**20)
+"""
 
-    ``ru_maxrss`` of RUSAGE_CHILDREN only covers children that were waited for; the workers of a
-    forkserver pool are the server's children, so they are sampled instead.
+
+class TreeMemory:
+    """The peak summed RSS of this process's descendants, sampled every 0.2 s by another process.
+
+    ``ru_maxrss`` of RUSAGE_CHILDREN only covers children that were waited for, and a pool's workers
+    are not. The sampler is a process rather than a thread because the engine forks its workers
+    only while no other thread is alive (forked workers share the compiled pack, so their summed
+    RSS counts those shared pages once per worker).
     """
 
     def __init__(self) -> None:
         self.peak_mb = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        me = psutil.Process()
-        while not self._stop.wait(0.2):
-            total = 0
-            for child in me.children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    total += child.memory_info().rss
-            self.peak_mb = max(self.peak_mb, total / 2**20)
+        self._sampler: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> TreeMemory:
-        self._thread.start()
+        self._sampler = subprocess.Popen(
+            [sys.executable, "-c", _SAMPLER, str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
+        assert self._sampler is not None
+        output, _ = self._sampler.communicate("")
+        self.peak_mb = float(output.strip() or 0.0)
 
 
 def _timed(function: Callable[[], int]) -> tuple[float, int]:

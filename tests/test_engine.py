@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
+from annotator import engine
 from annotator.engine import Annotator, annotate_stream
 from annotator.errors import TimeLimitExceeded
 from annotator.model import Example
@@ -126,7 +128,10 @@ def test_catastrophic_regex_is_stopped_by_the_time_limit_and_named(tmp_path: Pat
     assert "doc-7" in str(caught.value)
 
 
-def test_parallel_annotation_gives_the_same_results_in_the_same_order(tmp_path: Path) -> None:
+@pytest.mark.parametrize("forked", [True, False], ids=["fork-shares-the-compile", "forkserver-compiles"])
+def test_parallel_annotation_gives_the_same_results_in_the_same_order(
+    monkeypatch: pytest.MonkeyPatch, forked: bool
+) -> None:
     pack = load_pack(Path(__file__).resolve().parent.parent / "rules" / "starter")
     lines = (
         (Path(__file__).resolve().parent.parent / "seeds" / "libya-news-2021.txt")
@@ -135,10 +140,22 @@ def test_parallel_annotation_gives_the_same_results_in_the_same_order(tmp_path: 
     )
     examples = [Example(f"e{i}", line) for i, line in enumerate(lines * 30) if line.strip()]
     serial = list(annotate_stream(pack, examples, workers=1))
+    monkeypatch.setattr(engine, "_fork_is_safe", lambda: forked)
     parallel = list(annotate_stream(pack, iter(examples), workers=2, chunk_examples=7))
     assert [e.id for e in parallel] == [e.id for e in examples]
     assert parallel == serial
     assert sum(len(e.spans) for e in serial) > 0
+
+
+def test_workers_are_forked_only_while_no_other_thread_is_alive() -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not engine._fork_is_safe()
+    finally:
+        stop.set()
+        thread.join()
 
 
 def test_empty_and_whitespace_texts_have_no_spans(tmp_path: Path) -> None:

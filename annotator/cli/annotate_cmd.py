@@ -42,6 +42,8 @@ def annotate(
     per_rule: Counter[str] = Counter()
     examples = chars = 0
     began = time.perf_counter()
+    # compiled and started before the progress bar's thread exists, so workers can share one compile
+    annotated = annotate_stream(pack, read_corpus(inputs), workers=workers)
     progress = Progress(
         SpinnerColumn(),
         TextColumn("annotating"),
@@ -54,7 +56,7 @@ def annotate(
     )
     with progress, PreAnnotationWriter(output) as writer:
         task = progress.add_task("annotate", total=None)
-        for example in annotate_stream(pack, read_corpus(inputs), workers=workers):
+        for example in annotated:
             writer.write(example)
             examples += 1
             chars += len(example.text)
