@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from annotator.doccano.connection import IMPORT_ENCODING, write_import_file
 from annotator.doccano.offsets import DoccanoText, OffsetCodec, OffsetError, decode_text, encode_text
 
 
@@ -52,3 +56,15 @@ def test_any_span_round_trips_through_doccano_offsets(text: str, data: st.DataOb
     assert codec.spans_from_doccano([[s, e, label]]) == [(start, end, "X")]
     shown = stored.text.encode("utf-16-le")[2 * s : 2 * e].decode("utf-16-le")
     assert shown == text[start:end].replace("\r\n", "\n")
+
+
+def test_the_import_file_is_utf8_one_line_per_record_and_escapes_what_utf8_cannot_hold(
+    tmp_path: Path,
+) -> None:
+    records = [{"text": "في\u2028ليبيا\r\n😀"}, {"text": "a\ud800b"}]
+    path = write_import_file(records, str(tmp_path))
+    raw = path.read_bytes()
+    lines = raw.decode(IMPORT_ENCODING).split("\n")
+    assert lines[-1] == "" and len(lines) == 3  # a line separator in a text does not split it
+    assert "ليبيا".encode() in raw and b"\\ud800" in raw
+    assert [json.loads(line) for line in lines[:-1]] == records
