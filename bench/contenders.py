@@ -91,8 +91,10 @@ class TreeMemory:
 
     def __exit__(self, *_: object) -> None:
         assert self._sampler is not None
+        # children already waited for (the CLI), read before the sampler itself is waited for
+        waited_mb = rss_mb(resource.RUSAGE_CHILDREN)
         output, _ = self._sampler.communicate("")
-        self.peak_mb = float(output.strip() or 0.0)
+        self.peak_mb = max(waited_mb, float(output.strip() or 0.0))
 
 
 def _timed(function: Callable[[], int]) -> tuple[float, int]:
@@ -236,7 +238,7 @@ def measure(contender: str, pack_dir: Path, terms_path: Path, corpora: dict[str,
         "corpora": {name: {"seconds": seconds, "hits": hits} for name, (seconds, hits) in results.items()},
         "peak_rss_mb": rss_mb(),
         # the CLI child (waited for) or the pool's workers together (sampled)
-        "children_peak_rss_mb": max(rss_mb(resource.RUSAGE_CHILDREN), tree.peak_mb),
+        "children_peak_rss_mb": tree.peak_mb,
         "rss_at_start_mb": rss_start,
         **extra,
     }

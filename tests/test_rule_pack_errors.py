@@ -104,6 +104,38 @@ def test_duplicate_keys_are_reported_rather_than_silently_overwritten(tmp_path: 
     assert [(p.line, "duplicate key 'terms'" in p.message) for p in caught.value.problems] == [(6, True)]
 
 
+TRIGGER_RULE = """\
+rules:
+  - id: per.after_title
+    kind: trigger
+    label: PER
+    trigger: {{terms: [الرئيس]}}
+    between: '{between}'
+    target: {target}
+"""
+
+
+@pytest.mark.parametrize(
+    ("between", "target", "message"),
+    [
+        (r"\s+", "'(unclosed'", ["'target' is not a valid regex: missing )", "in '(unclosed'"]),
+        (r"\s+", "{pattern: '[z-a]'}", ["'target' pattern is not a valid regex: bad character", "'[z-a]'"]),
+        # a verbose-mode comment in 'between' swallows the rest of the joined pattern
+        (r"(?x)\s+ #gap", "'\\w+'", ["'target' after 'between' is not a valid regex: missing )"]),
+    ],
+    ids=["target", "target-pattern", "target-joined-to-between"],
+)
+def test_a_broken_trigger_target_is_named_with_its_line(
+    tmp_path: Path, between: str, target: str, message: list[str]
+) -> None:
+    rules = TRIGGER_RULE.format(between=between, target=target)
+    with pytest.raises(RulePackError) as caught:
+        load_pack(write_pack(tmp_path, {"rules.yaml": rules}))
+    [problem] = caught.value.problems
+    assert (problem.file, problem.line, problem.rule) == ("rules.yaml", 7, "per.after_title")
+    assert all(part in problem.message for part in message), problem.message
+
+
 def test_gazetteer_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     pack = write_pack(
         tmp_path,

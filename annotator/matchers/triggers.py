@@ -13,14 +13,8 @@ import regex
 
 from annotator.arabic import CliticPolicy, clitic_start
 from annotator.matchers.regexes import CompiledRegex, RegexTimeout, time_limit
-from annotator.rules.macros import terms_to_regex
-from annotator.rules.model import TermSource, TriggerRule
-
-TARGET_GROUP = "target"
-
-
-def _target_pattern(source: TermSource) -> str:
-    return source.pattern if source.pattern is not None else terms_to_regex(source.terms)
+from annotator.rules.macros import TARGET_GROUP, target_source_regex, trigger_target_regex
+from annotator.rules.model import TriggerRule
 
 
 class CompiledTrigger:
@@ -30,13 +24,10 @@ class CompiledTrigger:
         self, rule_index: int, config: TriggerRule, policy: CliticPolicy, ignore_case: bool, timeout: float
     ) -> None:
         flags = regex.IGNORECASE if ignore_case else 0
-        target = _target_pattern(config.target)
+        target = target_source_regex(config.target.pattern, config.target.terms)
         self.rule_index = rule_index
         self.after = config.position == "after"
-        if self.after:
-            self.target = regex.compile(f"(?r)(?P<{TARGET_GROUP}>{target})(?:{config.between})", flags)
-        else:
-            self.target = regex.compile(f"(?:{config.between})(?P<{TARGET_GROUP}>{target})", flags)
+        self.target = regex.compile(trigger_target_regex(target, config.between, self.after), flags)
         self.policy = policy
         self.timeout = timeout
         self.trigger_regex = (

@@ -23,7 +23,9 @@ from annotator.rules.macros import (
     MACRO_REFERENCE,
     MacroError,
     expand_macros,
+    target_source_regex,
     terms_to_regex,
+    trigger_target_regex,
 )
 from annotator.rules.markup import MarkupError, parse_markup
 from annotator.rules.model import (
@@ -563,8 +565,11 @@ class _PackLoader:
         return tuple(normalised)
 
     def compile_pattern(
-        self, pattern: Any, file: str, line: int | None, rule: str | None, what: str
+        self, pattern: Any, file: str, line: int | None, rule: str | None, what: str, validate: bool = True
     ) -> str | None:
+        """``pattern`` with its literals normalised and macros expanded, compiled to check it
+        (unless the caller compiles it inside a larger pattern: ``validate=False``); ``None``
+        after reporting a problem."""
         if not isinstance(pattern, str) or not pattern:
             self.problem(file, line, rule, f"{what} must be a non-empty regex string")
             return None
@@ -573,16 +578,26 @@ class _PackLoader:
         except MacroError as error:
             self.problem(file, line, rule, f"{what}: {error}")
             return None
+        if validate:
+            error = self.compile_error(expanded)
+            if error is not None:
+                self.problem(file, line, rule, f"{what} is not a valid regex: {error} in {pattern!r}")
+                return None
+        return expanded
+
+    def compile_error(self, expanded: str) -> str | None:
+        """Why ``expanded`` does not compile, or ``None`` when it does."""
         try:
             regex.compile(expanded, self.regex_flags)
         except (regex.error, RecursionError) as error:
-            self.problem(file, line, rule, f"{what} is not a valid regex: {_why(error)} in {pattern!r}")
-            return None
-        return expanded
+            return _why(error)
+        return None
 
-    def term_source(self, raw: Any, file: str, line: int | None, rule: str, what: str) -> TermSource | None:
+    def term_source(
+        self, raw: Any, file: str, line: int | None, rule: str, what: str, validate: bool = True
+    ) -> TermSource | None:
         if isinstance(raw, str):
-            pattern = self.compile_pattern(raw, file, line, rule, what)
+            pattern = self.compile_pattern(raw, file, line, rule, what, validate)
             return TermSource(pattern=pattern) if pattern else None
         if not isinstance(raw, LocatedDict):
             self.problem(
@@ -594,7 +609,7 @@ class _PackLoader:
             if "terms" in raw or "files" in raw:
                 self.problem(file, raw.line, rule, f"{what}: give either pattern or terms/files, not both")
             pattern = self.compile_pattern(
-                raw["pattern"], file, raw.line_of("pattern"), rule, f"{what} pattern"
+                raw["pattern"], file, raw.line_of("pattern"), rule, f"{what} pattern", validate
             )
             return TermSource(pattern=pattern) if pattern else None
         reported = len(self.problems)
@@ -647,10 +662,25 @@ class _PackLoader:
             raw.get("between", r"\s+"), file, raw.line_of("between"), rule, "'between'"
         )
         trigger = self.term_source(raw.get("trigger"), file, raw.line_of("trigger"), rule, "'trigger'")
-        target = self.term_source(raw.get("target"), file, raw.line_of("target"), rule, "'target'")
+        # the target is compiled once, as the engine runs it: joined to 'between'
+        raw_target = raw.get("target")
+        target_line = raw.line_of("target")
+        target = self.term_source(raw_target, file, target_line, rule, "'target'", validate=False)
         if trigger is None or target is None or between is None or position not in ("before", "after"):
             return None
-        return TriggerRule(trigger, target, position, between)
+        target_regex = target_source_regex(target.pattern, target.terms)
+        if self.compile_error(trigger_target_regex(target_regex, between, position == "after")) is None:
+            return TriggerRule(trigger, target, position, between)
+        # name the part at fault: the target alone, else the target joined to 'between'
+        alone = self.compile_error(target_regex)
+        if alone is not None:
+            written = raw_target.get("pattern") if isinstance(raw_target, LocatedDict) else raw_target
+            what = "'target' pattern" if isinstance(raw_target, LocatedDict) else "'target'"
+            self.problem(file, target_line, rule, f"{what} is not a valid regex: {alone} in {written!r}")
+        else:
+            joined = self.compile_error(trigger_target_regex(target_regex, between, position == "after"))
+            self.problem(file, target_line, rule, f"'target' after 'between' is not a valid regex: {joined}")
+        return None
 
     def token_rule(self, raw: LocatedDict, file: str, rule: str) -> TokenRule | None:
         if ("pattern" in raw) == ("patterns" in raw):

@@ -105,3 +105,22 @@ def expand_macros(pattern: str, macros: Mapping[str, str], limit: int = MAX_EXPA
         return expand(pattern, ())
     except RecursionError:
         raise MacroError("macros nest too deeply") from None
+
+
+#: the group holding a trigger rule's target inside its target regex
+TARGET_GROUP = "target"
+
+
+def trigger_target_regex(target: str, between: str, after: bool) -> str:
+    """The regex a trigger rule's target is matched with, anchored next to each trigger: the gap
+    ``between`` and the ``target`` pattern as ONE regex (so the gap can give back what the target
+    needs), reversed when the target comes before its trigger. The pack loader validates exactly
+    this string, so the engine's compile of it is a hit in ``regex``'s cache."""
+    if after:
+        return f"(?r)(?P<{TARGET_GROUP}>{target})(?:{between})"
+    return f"(?:{between})(?P<{TARGET_GROUP}>{target})"
+
+
+def target_source_regex(pattern: str | None, terms: Iterable[str]) -> str:
+    """A trigger target as a regex: its pattern, or its terms as one."""
+    return pattern if pattern is not None else terms_to_regex(terms)
