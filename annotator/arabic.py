@@ -156,6 +156,23 @@ class NormalizedText:
             original_end -= 1
         return original_start, original_end
 
+    def to_original_all(self, ranges: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+        """``to_original`` of many (start, end, tag) ranges, tags kept; one binary search per
+        offset in the usual case of a single deletion step."""
+        if self._starts is not None or len(self._layers) != 1:
+            return [(*self.to_original(start, end), tag) for start, end, tag in ranges]
+        points = self._layers[0]
+        size, source = len(self.text), self.original
+        final = len(source)
+        mapped = []
+        for start, end, tag in ranges:
+            original_start = final if start >= size else start + bisect_right(points, start)
+            original_end = final if end >= size else end + bisect_right(points, end)
+            while original_end > original_start + 1 and source[original_end - 1] in INVISIBLE:
+                original_end -= 1
+            mapped.append((original_start, original_end, tag))
+        return mapped
+
 
 class Normalizer:
     """Builds normalised views for one set of options. Cheap to call per text; build once per pack."""

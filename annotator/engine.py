@@ -22,7 +22,7 @@ from annotator.matchers.regexes import CompiledRegex, RegexTimeout, time_limit
 from annotator.matchers.terms import TermIndex
 from annotator.matchers.triggers import CompiledTrigger
 from annotator.model import Example, Span
-from annotator.resolve import Candidate, resolve
+from annotator.resolve import Candidate, CandidateRow, resolve_rows
 from annotator.rules.model import GazetteerRule, RegexRule, RuleKind, RulePack, TokenRule, TriggerRule
 
 
@@ -86,6 +86,13 @@ class Annotator:
     def candidates(self, text: str) -> list[Candidate]:
         """Every rule match on ``text`` (original offsets), before overlap resolution.
 
+        Raises ``TimeLimitExceeded`` as ``candidate_rows`` does.
+        """
+        return [Candidate(*row) for row in self.candidate_rows(text)]
+
+    def candidate_rows(self, text: str) -> list[CandidateRow]:
+        """``candidates`` as ``CandidateRow`` tuples (what ``annotate`` resolves).
+
         Raises ``TimeLimitExceeded`` naming the rule that was running when the text's matching ran
         past the pack's time limit (``match_timeout`` per 10,000 characters; see ``alarm``).
         """
@@ -129,20 +136,16 @@ class Annotator:
         except AlarmExpired:
             rule = self._ids[current] if current >= 0 else "(the term scan and token patterns)"
             raise TimeLimitExceeded(rule, limit) from None
-        identity = view.is_identity
+        if not view.is_identity:
+            hits = view.to_original_all(hits)
         labels, ids, priorities = self._labels, self._ids, self._priorities
-        out = []
-        for start, end, index in hits:
-            if not identity:
-                start, end = view.to_original(start, end)
-            out.append(Candidate(start, end, labels[index], ids[index], priorities[index], index))
-        return out
+        return [(start, end, labels[i], ids[i], priorities[i], i) for start, end, i in hits]
 
     def annotate(self, text: str) -> list[Span]:
         """The resolved spans of ``text``, on its original offsets, each naming its rule."""
         if not text:
             return []
-        return resolve(self.candidates(text), self.pack.overlap)
+        return resolve_rows(self.candidate_rows(text), self.pack.overlap)
 
     def annotate_example(self, example: Example) -> Example:
         """``example`` with its spans replaced by this pack's spans."""

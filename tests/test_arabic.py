@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from annotator.arabic import CliticPolicy, NormalizationOptions, Normalizer, clitic_start
 
@@ -105,3 +107,17 @@ def test_fused_article_form_keeps_the_lam_of_the_preposition() -> None:
     assert clitic_start(text, 2, 6, CliticPolicy.EXCLUDE, fused=True) == 1
     assert clitic_start(text, 2, 6, CliticPolicy.INCLUDE, fused=True) == 0
     assert clitic_start("لامم", 0, 4, CliticPolicy.EXCLUDE, fused=True) is None
+
+
+_MIXED = st.sampled_from([*"ليبيا مصر", "\u064e", "\u0651", "\u0640", "\u200f", "  ", "\ufefb", "٣"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_MIXED, min_size=1, max_size=40).map("".join), st.data())
+def test_mapping_many_ranges_at_once_agrees_with_mapping_each(text: str, data: st.DataObject) -> None:
+    view = Normalizer().normalize(text)
+    size = len(view.text)
+    assume(size > 0)
+    starts = data.draw(st.lists(st.integers(0, size - 1), max_size=8))
+    ranges = [(start, data.draw(st.integers(start + 1, size)), tag) for tag, start in enumerate(starts)]
+    assert view.to_original_all(ranges) == [(*view.to_original(s, e), tag) for s, e, tag in ranges]
