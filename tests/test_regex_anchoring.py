@@ -13,7 +13,7 @@ from annotator.arabic import CliticPolicy
 from annotator.corpus import read_corpus
 from annotator.engine import Annotator
 from annotator.matchers.prefixes import SPACES, fold_spaces, literal_prefixes
-from annotator.matchers.regexes import CompiledRegex
+from annotator.matchers.regexes import LEFT_EDGE, CompiledRegex, left_edge_holds
 from annotator.rules import load_pack
 
 REPO = Path(__file__).resolve().parents[1]
@@ -120,3 +120,14 @@ def test_the_engine_gives_the_same_spans_with_and_without_anchoring(monkeypatch)
     assert any(compiled.prefixes is not None for compiled in anchored._regexes)
     for text in texts:
         assert anchored.annotate(text) == scanned.annotate(text), text
+
+
+_EDGE_TEXT = st.lists(st.sampled_from([*"وفبكلمصر", " ", ".", "1", "\u064e"]), max_size=8).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_EDGE_TEXT)
+def test_the_left_edge_test_in_python_agrees_with_the_left_edge_regex(text: str) -> None:
+    edge = regex.compile(LEFT_EDGE)
+    for start in range(len(text) + 1):
+        assert left_edge_holds(text, start) == (edge.match(text, start) is not None), (text, start)
