@@ -372,6 +372,7 @@ class _PackLoader:
         if not isinstance(raw, LocatedDict):
             self.problem(PACK_FILE, header.line_of("macros"), None, "'macros' must map NAMES to regexes")
             return
+        from_terms: set[str] = set()  # built by terms_to_regex: escaped, valid by construction
         for name, value in raw.items():
             line = raw.line_of(name)
             if not isinstance(name, str) or not regex.fullmatch(r"[A-Z][A-Z0-9_]*", name):
@@ -388,6 +389,7 @@ class _PackLoader:
                 if not terms:
                     self.problem(PACK_FILE, line, None, f"macro {name} has no terms")
                 self.macros[name] = terms_to_regex(terms)
+                from_terms.add(name)
             else:
                 self.problem(PACK_FILE, line, None, f"macro {name} must be a regex string or terms/files")
         for name in list(self.macros):
@@ -397,8 +399,10 @@ class _PackLoader:
                 expand_macros(f"{{{name}}}", self.macros)  # unknown names, cycles, explosive growth
                 # the macro's own syntax; its expansion is compiled where a rule uses it (compiling
                 # every macro expanded, as well, cost seconds on large packs and let a chain of
-                # macros that double at each level keep the loader busy for minutes)
-                regex.compile(MACRO_REFERENCE.sub("(?:)", self.macros[name]))
+                # macros that double at each level keep the loader busy for minutes); a term list's
+                # trie needs no check, and compiling the large ones took a second
+                if name not in from_terms:
+                    regex.compile(MACRO_REFERENCE.sub("(?:)", self.macros[name]))
             except MacroError as error:
                 self.problem(PACK_FILE, raw.line_of(name), None, f"macro {name}: {error}")
                 self.macros.pop(name)
