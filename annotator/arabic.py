@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from enum import Enum
 
@@ -49,23 +49,26 @@ ARTICLE = "ال"
 _MARKS = frozenset(HARAKAT + QURANIC_MARKS + TATWEEL)
 
 
-class _WordCharTable(dict):
-    """``is_word_char`` by character, filled on first sight (a corpus uses few distinct characters).
-
-    Hot loops subscript ``WORD_CHAR[char]`` directly: a dict look-up instead of a function call.
-    """
+class CharTable(dict):
+    """A predicate on characters, remembered by character on first sight (a corpus uses few
+    distinct characters). Hot loops subscript ``table[char]``: a dict look-up, not a call."""
 
     #: characters remembered at most (hostile input cannot grow the table without bound)
     LIMIT = 65_536
 
+    def __init__(self, predicate: Callable[[str], bool]) -> None:
+        super().__init__()
+        self._predicate = predicate
+
     def __missing__(self, char: str) -> bool:
-        value = char.isalnum() or char in _MARKS
+        value = self._predicate(char)
         if len(self) < self.LIMIT:
             self[char] = value
         return value
 
 
-WORD_CHAR: dict[str, bool] = _WordCharTable()
+#: ``is_word_char`` as a table
+WORD_CHAR: dict[str, bool] = CharTable(lambda char: char.isalnum() or char in _MARKS)
 
 
 def is_word_char(char: str) -> bool:
@@ -151,26 +154,27 @@ class NormalizedText:
             original_end = self.original_index(end)
         else:  # one original character may have become several: end and end - 1 can share it
             original_end = max(self.original_index(end), self.original_index(end - 1) + 1)
+        return original_start, self._without_invisible_end(original_start, original_end)
+
+    def _without_invisible_end(self, start: int, end: int) -> int:
+        """``end`` moved back over invisible format characters, keeping at least one character."""
         source = self.original
-        while original_end > original_start + 1 and source[original_end - 1] in INVISIBLE:
-            original_end -= 1
-        return original_start, original_end
+        while end > start + 1 and source[end - 1] in INVISIBLE:
+            end -= 1
+        return end
 
     def to_original_all(self, ranges: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
         """``to_original`` of many (start, end, tag) ranges, tags kept; one binary search per
         offset in the usual case of a single deletion step."""
         if self._starts is not None or len(self._layers) != 1:
             return [(*self.to_original(start, end), tag) for start, end, tag in ranges]
-        points = self._layers[0]
-        size, source = len(self.text), self.original
-        final = len(source)
+        points, size, final = self._layers[0], len(self.text), len(self.original)
+        trim = self._without_invisible_end
         mapped = []
         for start, end, tag in ranges:
             original_start = final if start >= size else start + bisect_right(points, start)
             original_end = final if end >= size else end + bisect_right(points, end)
-            while original_end > original_start + 1 and source[original_end - 1] in INVISIBLE:
-                original_end -= 1
-            mapped.append((original_start, original_end, tag))
+            mapped.append((original_start, trim(original_start, original_end), tag))
         return mapped
 
 

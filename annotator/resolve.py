@@ -22,14 +22,12 @@ class Candidate:
     priority: int = 0
     order: int = 0
 
-    @property
-    def length(self) -> int:
-        return self.end - self.start
-
 
 #: a candidate as a plain tuple, (start, end, label, rule, priority, order): what the engine builds,
 #: since a tuple costs a thirtieth of a frozen dataclass to make
 CandidateRow = tuple[int, int, str, str, int, int]
+#: the order of ``Span`` (its fields in turn), read from a candidate row
+_SPAN_ORDER = itemgetter(0, 1, 2, 3)
 
 
 def _best_per_position(rows: Iterable[CandidateRow]) -> list[CandidateRow]:
@@ -85,7 +83,3 @@ def resolve_rows(rows: Iterable[CandidateRow], policy: OverlapPolicy = OverlapPo
             chosen.append(row)
     chosen.sort(key=_SPAN_ORDER)  # Span's own order, without building Spans to compare them
     return [Span(row[0], row[1], row[2], row[3]) for row in chosen]
-
-
-#: the order of ``Span`` (its fields in turn), read from a candidate row
-_SPAN_ORDER = itemgetter(0, 1, 2, 3)

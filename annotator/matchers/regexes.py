@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 
 import regex
 
-from annotator.arabic import CliticPolicy, clitic_start
+from annotator.arabic import CharTable, CliticPolicy, clitic_start
 from annotator.matchers.prefixes import literal_prefixes
 
 #: a match may start at a word start, after a proclitic, or on a non-word character
@@ -31,16 +31,8 @@ TIMEOUT_CHARS = 10_000
 _CONJUNCTIONS = frozenset("وف")
 _PREPOSITIONS = frozenset("بكل")
 _EDGE_LETTERS = _CONJUNCTIONS | _PREPOSITIONS
-_WORD = regex.compile(r"\w")
-_word_chars: dict[str, bool] = {}
-
-
-def _is_word(char: str) -> bool:
-    """``char`` is ``\\w`` for the regex engine (cached: few distinct characters occur)."""
-    known = _word_chars.get(char)
-    if known is None:
-        known = _word_chars[char] = _WORD.match(char) is not None
-    return known
+#: ``\w`` as the regex engine sees it, by character (LEFT_EDGE's sense of a word character)
+_REGEX_WORD: dict[str, bool] = CharTable(lambda char: regex.match(r"\w", char) is not None)
 
 
 def left_edge_holds(text: str, start: int) -> bool:
@@ -50,14 +42,14 @@ def left_edge_holds(text: str, start: int) -> bool:
     if start == 0:
         return True
     previous = text[start - 1]
-    if not _is_word(previous) or (start < len(text) and not _is_word(text[start])):
+    if not _REGEX_WORD[previous] or (start < len(text) and not _REGEX_WORD[text[start]]):
         return True
     if previous not in _EDGE_LETTERS:
         return False
-    if start == 1 or not _is_word(text[start - 2]):
+    if start == 1 or not _REGEX_WORD[text[start - 2]]:
         return True
     if previous in _PREPOSITIONS and text[start - 2] in _CONJUNCTIONS:
-        return start == 2 or not _is_word(text[start - 3])
+        return start == 2 or not _REGEX_WORD[text[start - 3]]
     return False
 
 

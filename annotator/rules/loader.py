@@ -673,7 +673,8 @@ class _PackLoader:
         if trigger is None or target is None or between is None or position not in ("before", "after"):
             return None
         target_regex = target_source_regex(target.pattern, target.terms)
-        if self.compile_error(trigger_target_regex(target_regex, between, position == "after")) is None:
+        joined_error = self.compile_error(trigger_target_regex(target_regex, between, position == "after"))
+        if joined_error is None:
             return TriggerRule(trigger, target, position, between)
         # name the part at fault: the target alone, else the target joined to 'between'
         alone = self.compile_error(target_regex)
@@ -682,8 +683,8 @@ class _PackLoader:
             what = "'target' pattern" if isinstance(raw_target, LocatedDict) else "'target'"
             self.problem(file, target_line, rule, f"{what} is not a valid regex: {alone} in {written!r}")
         else:
-            joined = self.compile_error(trigger_target_regex(target_regex, between, position == "after"))
-            self.problem(file, target_line, rule, f"'target' after 'between' is not a valid regex: {joined}")
+            message = f"'target' after 'between' is not a valid regex: {joined_error}"
+            self.problem(file, target_line, rule, message)
         return None
 
     def token_rule(self, raw: LocatedDict, file: str, rule: str) -> TokenRule | None:
