@@ -18,7 +18,7 @@ from annotator.doccano.connection import Doccano, write_import_file
 from annotator.doccano.push import push
 from annotator.doccano.records import from_export_record, to_import_record
 from annotator.engine import annotate_stream
-from annotator.errors import AuthenticationFailed, ServerUnreachable
+from annotator.errors import AuthenticationFailed, ServerUnreachable, VerificationFailed
 from annotator.model import Example, Span
 from annotator.rules import load_pack
 from annotator.server import Credentials
@@ -52,6 +52,7 @@ def test_push_puts_every_span_into_doccano_on_the_same_text_including_after_an_e
         doccano_admin, examples, project_name, labels=pack.labels, pack=pack.fingerprint, chunk_size=5
     )
     assert report.verified and report.uploaded == len(examples) == 12
+    assert report.verified_by == "counts"  # a plain push: the counts added up, no export needed
     assert report.spans_pushed == sum(len(e.spans) for e in examples) > 30
     pulled = exported(doccano_admin, project_name)
     assert set(pulled) == {e.id for e in examples}
@@ -109,10 +110,28 @@ def test_a_rerun_removes_copies_a_late_import_left_but_never_a_confirmed_one(
     report = push(doccano_admin, examples, project_name, chunk_size=50)
 
     assert report.verified and report.uploaded == 0
-    assert report.duplicates_removed == 3
+    assert report.duplicates_removed == 3 and report.verified_by == "export"
     left = [raw for raw in doccano_admin.examples(project.id)]
     assert sorted(raw["meta"]["annotator_id"] for raw in left) == sorted(e.id for e in examples)
     assert newest in {raw["id"] for raw in left}  # the confirmed copy stayed, its twin went
+
+
+def test_a_span_doccano_drops_makes_the_counts_disagree_and_the_export_names_it(
+    doccano_admin: Doccano, project_name: str
+) -> None:
+    examples = [e for e in seed_examples() if e.spans][:4]
+    first = examples[0].spans[0]
+    # doccano silently drops the later of two overlapping spans in a project without overlap
+    clash = Span(first.start, first.end, "LOC" if first.label != "LOC" else "PER", rule="test.clash")
+    examples[0] = replace(examples[0], spans=tuple(sorted((*examples[0].spans, clash))))
+    with pytest.raises(VerificationFailed) as caught:
+        push(doccano_admin, examples, project_name, allow_overlapping=False)
+    assert "dropped 1 spans" in str(caught.value)
+    assert examples[0].id in str(caught.value)
+    project = doccano_admin.project(project_name)
+    assert doccano_admin.example_count(project.id) == len(examples)  # every example still arrived
+    pushed = sum(len(e.spans) for e in examples)
+    assert sum(doccano_admin.span_counts(project.id).values()) == pushed - 1
 
 
 def test_a_push_killed_half_way_can_be_rerun_and_ends_with_one_copy_of_each(

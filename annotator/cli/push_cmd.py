@@ -103,7 +103,8 @@ def print_report(report: PushReport) -> None:
     created = "created, " if report.created_project else ""
     console.print(
         f"{created}{report.chunks} import chunks, verified: every example and span arrived "
-        f"({report.seconds:.1f}s). Open {report.url}/projects/{report.project_id}"
+        f"(checked by {report.verified_by}; {report.seconds:.1f}s). "
+        f"Open {report.url}/projects/{report.project_id}"
     )
     if report.duplicates_kept:
         console.print(

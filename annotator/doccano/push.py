@@ -9,9 +9,12 @@ The push is driven by stable example ids (kept in doccano as ``annotator_id`` me
    has touched them, see below);
 4. the rest is uploaded through doccano's file import, in chunks (the next one uploading while
    doccano stores the previous one);
-5. one export of the project shows whether an id is there twice (an import that finished after a
-   crash): such duplicates are removed, keeping human work; the same export verifies that every
-   example and every span arrived.
+5. the project's example count and its span count per label must have grown by exactly what was
+   uploaded: two aggregate queries that verify a plain push whatever its size. When they do not
+   add up, or the run had something to repair (an id already there twice, imports resumed from a
+   killed run, replaced examples), one export of the project is read instead: it shows whether
+   an id is there twice (an import that finished after a crash), such duplicates are removed
+   keeping human work, and it names every example and every span that did not arrive.
 
 With ``update=True`` an example already in doccano gets the new pre-annotations only if it is not
 confirmed, has no comments, and its spans are still exactly the ones the tool pushed. Replacement
@@ -25,7 +28,7 @@ import hashlib
 import json
 import os
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +72,9 @@ class PushReport:
     chunks: int = 0
     spans_pushed: int = 0
     seconds: float = 0.0
+    #: how the arrival was checked: "counts" (example and per-label span counts add up), "export"
+    #: (every example and span looked up in an export of the project) or "" (not verified)
+    verified_by: str = ""
     missing: list[str] = field(default_factory=list)
     duplicates_kept: list[str] = field(default_factory=list)  # copies that all hold human work
     dropped_spans: list[tuple[str, tuple[int, int, str]]] = field(default_factory=list)
@@ -167,6 +173,7 @@ def push(
     report.resumed_imports = _finish_pending(doccano, journal)
 
     present = _index(doccano, project.id)
+    before = _Tally.of(doccano, project.id) if verify else None
     uploads: list[Example] = []
     replace_ids: list[int] = []
     if update and present:
@@ -183,19 +190,62 @@ def push(
         still_free = set(replace_ids) - {e["id"] for e in doccano.examples(project.id, confirmed=True)}
         doccano.delete_examples(project.id, sorted(still_free))
     preferred = {example.id: _pushed_key(example) for example in uploads}
-    # one export serves both the duplicate check and the verification; the slower example listing
-    # (confirmed state, comments, spans) is read only when an id really is there twice
-    exported = doccano.export(project.id, False) if verify else None
-    if exported is None or _has_duplicates(exported):
-        report.duplicates_removed = _remove_duplicates(doccano, project.id, preferred)
-        if report.duplicates_removed and verify:
-            exported = doccano.export(project.id, False)
-    if exported is not None:
-        _verify(exported, examples, {example.id for example in uploads}, report, progress)
+    repaired = bool(replace_ids or report.resumed_imports or report.import_errors) or any(
+        len(copies) > 1 for copies in present.values()
+    )
+    if (
+        before is not None
+        and not repaired
+        and before.grown_by(preferred.values()) == _Tally.of(doccano, project.id)
+    ):
+        report.verified_by = "counts"
+    else:
+        _check_by_export(doccano, project.id, examples, preferred, verify, report, progress)
     report.seconds = time.perf_counter() - began
     if not report.verified:
         raise VerificationFailed(_verification_message(report))
     return report
+
+
+def _check_by_export(
+    doccano: Doccano,
+    project_id: int,
+    examples: list[Example],
+    preferred: dict[str, list[tuple[int, int, str]]],
+    verify: bool,
+    report: PushReport,
+    progress: Progress,
+) -> None:
+    """Remove duplicate copies and (with ``verify``) look every example and uploaded span up."""
+    # one export serves both the duplicate check and the verification; the slower example listing
+    # (confirmed state, comments, spans) is read only when an id really is there twice
+    exported = doccano.export(project_id, False) if verify else None
+    if exported is None or _has_duplicates(exported):
+        report.duplicates_removed = _remove_duplicates(doccano, project_id, preferred)
+        if report.duplicates_removed and verify:
+            exported = doccano.export(project_id, False)
+    if exported is not None:
+        _verify(exported, examples, set(preferred), report, progress)
+        report.verified_by = "export"
+
+
+@dataclass(frozen=True)
+class _Tally:
+    """A project's example count and span count per label."""
+
+    examples: int
+    spans: Counter[str]
+
+    @classmethod
+    def of(cls, doccano: Doccano, project_id: int) -> _Tally:
+        return cls(doccano.example_count(project_id), doccano.span_counts(project_id))
+
+    def grown_by(self, uploaded: Iterable[list[tuple[int, int, str]]]) -> _Tally:
+        """The tally once examples with these spans (as pushed) have arrived."""
+        uploaded = list(uploaded)
+        spans = Counter(self.spans)
+        spans.update(label for key in uploaded for _, _, label in key)
+        return _Tally(self.examples + len(uploaded), spans)
 
 
 def _check_unique_ids(examples: list[Example]) -> None:
