@@ -13,13 +13,12 @@ keeps enough information to map every normalised range back:
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from enum import Enum
-
-import regex
 
 # --- character classes -------------------------------------------------------------------------
 
@@ -185,11 +184,21 @@ class Normalizer:
         self.options = options or NormalizationOptions()
         replacements, deletions = self._character_tables(self.options)
         self._table = str.maketrans({**replacements, **dict.fromkeys(deletions)})
-        self._deleted = (
-            regex.compile("[" + regex.escape("".join(sorted(deletions))) + "]") if deletions else None
+        # The common path finds deleted and replaced characters with the standard library's ``re``
+        # (a character class scans Arabic text several times faster there than in ``regex``) and
+        # replaces only the characters a text has with str.replace: a third of the time of
+        # str.translate, which looks every character up in a dict. Same result, as long as no
+        # replacement produces a character that is itself replaced (checked; else translate).
+        self._deleted = _character_class(deletions)
+        self._replacements = {
+            source: target for source, target in replacements.items() if source not in deletions
+        }
+        self._chained = any(
+            char in self._replacements for target in self._replacements.values() for char in target
         )
-        self._expanding = regex.compile(r"[\uFB50-\uFDFF\uFE70-\uFEFE]")
-        self._repeated_spaces = regex.compile(r"(?<= ) ") if self.options.spaces else None
+        self._replaced = _character_class("".join(self._replacements))
+        self._expanding = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]")
+        self._repeated_spaces = re.compile("(?<= ) ") if self.options.spaces else None
 
     @staticmethod
     def _character_tables(options: NormalizationOptions) -> tuple[dict[str, str], str]:
@@ -224,12 +233,21 @@ class Normalizer:
 
     def normalize(self, text: str) -> NormalizedText:
         """The normalised view of ``text`` with its offset map."""
-        if self._expanding is not None and self._expanding.search(text):
+        if self._expanding.search(text):
             return self._normalize_general(text)
-        translated = text.translate(self._table)
         layers: list[list[int]] = []
-        if len(translated) != len(text) and self._deleted is not None:
-            layers.append([m.start() - j for j, m in enumerate(self._deleted.finditer(text))])
+        translated = text
+        if self._deleted is not None:
+            deleted = [m.start() - j for j, m in enumerate(self._deleted.finditer(text))]
+            if deleted:
+                layers.append(deleted)
+                translated = self._deleted.sub("", text)
+        if self._chained:
+            translated = translated.translate(self._table)
+        elif self._replaced is not None:
+            replacements = self._replacements
+            for source in set(self._replaced.findall(translated)):
+                translated = translated.replace(source, replacements[source])
         if self._repeated_spaces is not None and "  " in translated:
             layers.append([m.start() - j for j, m in enumerate(self._repeated_spaces.finditer(translated))])
             translated = self._repeated_spaces.sub("", translated)
@@ -260,6 +278,11 @@ class Normalizer:
         """Normalise the Arabic literals of a regex pattern (ASCII syntax stays as written)."""
         table = {k: v for k, v in self._table.items() if k >= 0x80}
         return pattern.translate(table)
+
+
+def _character_class(chars: str) -> re.Pattern[str] | None:
+    """A pattern matching any one of ``chars`` (None for none)."""
+    return re.compile("[" + re.escape("".join(sorted(set(chars)))) + "]") if chars else None
 
 
 # --- clitics and word boundaries -----------------------------------------------------------------

@@ -121,3 +121,23 @@ def test_mapping_many_ranges_at_once_agrees_with_mapping_each(text: str, data: s
     starts = data.draw(st.lists(st.integers(0, size - 1), max_size=8))
     ranges = [(start, data.draw(st.integers(start + 1, size)), tag) for tag, start in enumerate(starts)]
     assert view.to_original_all(ranges) == [(*view.to_original(s, e), tag) for s, e, tag in ranges]
+
+
+_ANY_FORM = st.sampled_from(
+    [*"أإآٱىةؤئکیھ", *"٠٩۴٫٪", "\u064e", "\u0640", "\u200f", "\xa0", "\t", "  ", *"AZaz ليبيا"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_ANY_FORM, max_size=40).map("".join),
+    st.fixed_dictionaries({name: st.booleans() for name in NormalizationOptions.names()}),
+)
+def test_normalising_by_replacement_equals_one_translate_table_for_any_options(
+    text: str, switches: dict[str, bool]
+) -> None:
+    normalizer = Normalizer(NormalizationOptions(**switches))
+    expected = text.translate(normalizer._table)
+    while normalizer.options.spaces and "  " in expected:
+        expected = expected.replace("  ", " ")
+    assert normalizer.normalize(text).text == expected
