@@ -44,6 +44,8 @@ PROCLITICS = frozenset({"و", "ف", "ب", "ك", "ل", "وب", "وك", "ول", "�
 #: prefixes that end in the ل of "لل" = ل + ال (the article's alef is not written)
 FUSED_PROCLITICS = frozenset({"ل", "ول", "فل"})
 ARTICLE = "ال"
+#: the letters a proclitic sequence can end with
+_PROCLITIC_LAST_LETTERS = frozenset(prefix[-1] for prefix in PROCLITICS | FUSED_PROCLITICS)
 
 _MARKS = frozenset(HARAKAT + QURANIC_MARKS + TATWEEL)
 
@@ -321,14 +323,14 @@ def clitic_start(text: str, start: int, end: int, policy: CliticPolicy, fused: b
         return None
     if start == 0 or not word[text[start - 1]] or not word[text[start]]:
         return None if fused else start
+    if policy is CliticPolicy.NONE or text[start - 1] not in _PROCLITIC_LAST_LETTERS:
+        return None  # inside a word, and not right after a proclitic (most matches in a word)
     word_start = start - 1
     while word_start > 0 and start - word_start < 3 and word[text[word_start - 1]]:
         word_start -= 1
     if word_start > 0 and word[text[word_start - 1]]:
         return None  # more than two letters before the match: not a proclitic
     prefix = text[word_start:start]
-    if policy is CliticPolicy.NONE:
-        return None
     if fused:
         if prefix not in FUSED_PROCLITICS:
             return None

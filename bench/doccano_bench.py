@@ -1,7 +1,7 @@
 """Push and export throughput against the REAL local doccano (``annotator.server.LocalDoccano``).
 
 - bulk: ``annotator.doccano.push.push`` of N examples with 5 spans each, as the CLI does it
-  (project and labels created, chunked file import, duplicate check, verifying export), and its
+  (project and labels created, chunked file import, verification by counts), and its
   import phase alone (first upload to last chunk stored), the part the per-call baseline does;
 - per-call baseline: one ``create_example`` call per example and one ``create_span`` call per
   span (doccano-client, label ids looked up once), on a sample, extrapolated to N;

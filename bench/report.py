@@ -199,7 +199,7 @@ def ratios(
     )
     calls = doccano.get("per_call_extrapolated_s") if doccano else None
     for key, reads, seconds in (
-        ("bulk_push_vs_per_call", "bulk push (incl. verifying export)", "bulk_push_s"),
+        ("bulk_push_vs_per_call", "bulk push (incl. project set-up and verification)", "bulk_push_s"),
         ("bulk_import_vs_per_call", "bulk import phase alone", "bulk_import_s"),
     ):
         bulk = doccano.get(seconds) if doccano else None
