@@ -170,12 +170,14 @@ class NormalizedText:
         if self._starts is not None or len(self._layers) != 1:
             return [(*self.to_original(start, end), tag) for start, end, tag in ranges]
         points, size, final = self._layers[0], len(self.text), len(self.original)
-        trim = self._without_invisible_end
+        trim, source = self._without_invisible_end, self.original
         mapped = []
         for start, end, tag in ranges:
             original_start = final if start >= size else start + bisect_right(points, start)
             original_end = final if end >= size else end + bisect_right(points, end)
-            mapped.append((original_start, trim(original_start, original_end), tag))
+            if source[original_end - 1] in INVISIBLE:  # rare: most spans end on a letter
+                original_end = trim(original_start, original_end)
+            mapped.append((original_start, original_end, tag))
         return mapped
 
 
