@@ -39,13 +39,17 @@ DIGITS = {chr(0x0660 + i): str(i) for i in range(10)} | {chr(0x06F0 + i): str(i)
 DIGIT_PUNCTUATION = {"٫": ".", "٬": ",", "٪": "%"}
 UNUSUAL_SPACES = {chr(c): " " for c in (0x09, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000)}
 
-#: separable proclitic sequences a match may follow inside the same written word
-PROCLITICS = frozenset({"و", "ف", "ب", "ك", "ل", "وب", "وك", "ول", "فب", "فك", "فل"})
+#: the conjunctions and prepositions written joined to the next word
+CONJUNCTIONS = "وف"
+PREPOSITIONS = "بكل"
+#: separable proclitic sequences a match may follow inside the same written word: a conjunction,
+#: a preposition, or a conjunction then a preposition
+PROCLITICS = frozenset([*CONJUNCTIONS, *PREPOSITIONS, *(c + p for c in CONJUNCTIONS for p in PREPOSITIONS)])
 #: prefixes that end in the ل of "لل" = ل + ال (the article's alef is not written)
-FUSED_PROCLITICS = frozenset({"ل", "ول", "فل"})
-ARTICLE = "ال"
+FUSED_PROCLITICS = frozenset(prefix for prefix in PROCLITICS if prefix.endswith("ل"))
 #: the letters a proclitic sequence can end with
-_PROCLITIC_LAST_LETTERS = frozenset(prefix[-1] for prefix in PROCLITICS | FUSED_PROCLITICS)
+PROCLITIC_LAST_LETTERS = frozenset(CONJUNCTIONS + PREPOSITIONS)
+ARTICLE = "ال"
 
 _MARKS = frozenset(HARAKAT + QURANIC_MARKS + TATWEEL)
 
@@ -325,7 +329,7 @@ def clitic_start(text: str, start: int, end: int, policy: CliticPolicy, fused: b
         return None
     if start == 0 or not word[text[start - 1]] or not word[text[start]]:
         return None if fused else start
-    if policy is CliticPolicy.NONE or text[start - 1] not in _PROCLITIC_LAST_LETTERS:
+    if policy is CliticPolicy.NONE or text[start - 1] not in PROCLITIC_LAST_LETTERS:
         return None  # inside a word, and not right after a proclitic (most matches in a word)
     word_start = start - 1
     while word_start > 0 and start - word_start < 3 and word[text[word_start - 1]]:

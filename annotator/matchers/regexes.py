@@ -19,18 +19,21 @@ from collections.abc import Iterable, Iterator
 
 import regex
 
-from annotator.arabic import CharTable, CliticPolicy, clitic_start
+from annotator.arabic import (
+    CONJUNCTIONS,
+    PREPOSITIONS,
+    PROCLITIC_LAST_LETTERS,
+    CharTable,
+    CliticPolicy,
+    clitic_start,
+)
 from annotator.matchers.prefixes import literal_prefixes
 
 #: a match may start at a word start, after a proclitic, or on a non-word character
-LEFT_EDGE = r"(?:(?<!\w)|(?=\W)|(?<=(?<!\w)[وف]?[بكل])|(?<=(?<!\w)[وف]))"
+LEFT_EDGE = rf"(?:(?<!\w)|(?=\W)|(?<=(?<!\w)[{CONJUNCTIONS}]?[{PREPOSITIONS}])|(?<=(?<!\w)[{CONJUNCTIONS}]))"
 FUSED_GROUP = "fused_article"
 #: the text length that ``match_timeout`` covers; longer texts get a proportionally longer limit
 TIMEOUT_CHARS = 10_000
-#: the letters LEFT_EDGE lets a match follow inside a word: conjunctions, then prepositions
-_CONJUNCTIONS = frozenset("وف")
-_PREPOSITIONS = frozenset("بكل")
-_EDGE_LETTERS = _CONJUNCTIONS | _PREPOSITIONS
 #: ``\w`` as the regex engine sees it, by character (LEFT_EDGE's sense of a word character)
 _REGEX_WORD: dict[str, bool] = CharTable(lambda char: regex.match(r"\w", char) is not None)
 
@@ -44,11 +47,11 @@ def left_edge_holds(text: str, start: int) -> bool:
     previous = text[start - 1]
     if not _REGEX_WORD[previous] or (start < len(text) and not _REGEX_WORD[text[start]]):
         return True
-    if previous not in _EDGE_LETTERS:
+    if previous not in PROCLITIC_LAST_LETTERS:
         return False
     if start == 1 or not _REGEX_WORD[text[start - 2]]:
         return True
-    if previous in _PREPOSITIONS and text[start - 2] in _CONJUNCTIONS:
+    if previous in PREPOSITIONS and text[start - 2] in CONJUNCTIONS:
         return start == 2 or not _REGEX_WORD[text[start - 3]]
     return False
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 import regex
 
-from annotator.arabic import ARTICLE, spelling_variants
+from annotator.arabic import ARTICLE, CONJUNCTIONS, PREPOSITIONS, spelling_variants
 
 #: ``{NAME}``, but not the ``{..}`` of ``\p{N}``, ``\P{L}`` or ``\N{...}``
 MACRO_REFERENCE = regex.compile(r"(?<!\\[pPN])\{([A-Z][A-Z0-9_]*)\}")
@@ -17,8 +17,8 @@ MAX_EXPANDED_CHARS = 2_000_000
 #: macros every pack has; packs may not redefine them
 BUILTIN_MACROS: dict[str, str] = {
     # the article, or its fused form after the preposition ل ("للأمم": ل + ل[ا]لأمم)
-    "AL": r"(?:ال|(?<=(?<!\w)[وف]?ل)(?P<fused_article>ل))",
-    "PROCLITIC": r"(?:[وف]?[بكل]|[وف])",
+    "AL": rf"(?:ال|(?<=(?<!\w)[{CONJUNCTIONS}]?ل)(?P<fused_article>ل))",
+    "PROCLITIC": rf"(?:[{CONJUNCTIONS}]?[{PREPOSITIONS}]|[{CONJUNCTIONS}])",
     "WORD": r"\w+",
     "NUMBER": r"[0-9]+(?:[.,][0-9]+)*",
 }
