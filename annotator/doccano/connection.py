@@ -351,8 +351,6 @@ class Doccano:
                     hint="is the task worker running? (annotator doccano status)",
                 )
             time.sleep(poll)
-            # an import chunk or an export takes one or two seconds, and a status check a few
-            # milliseconds: a longer wait between checks would only leave the result unread
             poll = min(poll * 1.5, TASK_POLL_MAX)
 
     def export(self, project_id: int, only_confirmed: bool) -> list[dict[str, Any]]:
