@@ -110,6 +110,16 @@ class LocalServerError(AnnotatorError):
     exit_code = 5
 
 
+class PortInUse(LocalServerError):
+    """The local doccano's port is held by another program, or by a doccano of another folder."""
+
+    def __init__(self, message: str, *, port: int, free_port: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.port = port
+        #: a port near ``port`` that was free when the error was raised
+        self.free_port = free_port
+
+
 class VerificationFailed(AnnotatorError):
     """Data did not arrive intact: doccano dropped examples or spans, or an export disagrees."""
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from annotator.errors import CredentialsMissing, LocalServerError
+from annotator.errors import CredentialsMissing, LocalServerError, PortInUse
 from annotator.paths import LocalDoccanoPaths, local_doccano_paths
 
 #: What goes into doccano's virtual environment. Changing this set reinstalls on the next ``up``.
@@ -380,7 +380,7 @@ def port_is_free(port: int, host: str = HOST) -> bool:
     return True
 
 
-def busy_port_error(port: int, health: Health | None) -> LocalServerError:
+def busy_port_error(port: int, health: Health | None) -> PortInUse:
     """The error for a port that something else holds, saying what answers there if we can tell."""
     if health is not None and health.is_doccano:
         what = "another doccano that this tool did not start from this folder"
@@ -388,9 +388,12 @@ def busy_port_error(port: int, health: Health | None) -> LocalServerError:
         what = "a program that is not doccano"
     else:
         what = "another program"
-    return LocalServerError(
+    free_port = _suggest_port(port)
+    return PortInUse(
         f"port {port} on {HOST} is already in use by {what}",
-        hint=f"choose a free port: annotator doccano up --port {_suggest_port(port)}",
+        port=port,
+        free_port=free_port,
+        hint=f"choose a free port: annotator doccano up --port {free_port}",
     )
 
 

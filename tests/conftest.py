@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from annotator.errors import PortInUse
 from annotator.paths import HOME_ENV, local_doccano_paths
-from annotator.server import DEFAULT_PORT, LocalDoccano
+from annotator.server import DEFAULT_PORT, LocalDoccano, read_state
 
-#: the test suite's doccano port (default 8642)
+#: the test suite's doccano port, when it must be this one (see ``local_doccano``)
 PORT_ENV = "ANNOTATOR_TEST_DOCCANO_PORT"
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,15 +22,27 @@ REPO_ANNOTATOR_HOME = REPO / ".annotator"
 
 @pytest.fixture(scope="session")
 def local_doccano() -> Iterator[LocalDoccano]:
-    """The real embedded doccano (127.0.0.1:8642, under ``<repo>/.annotator``) for tests marked doccano.
+    """The real embedded doccano (under ``<repo>/.annotator``) for tests marked doccano.
 
+    It serves on ``ANNOTATOR_TEST_DOCCANO_PORT`` when that is set. Otherwise on the port this
+    folder's running server already has, or on 8642; when a doccano of another folder (a second
+    checkout, a CI check beside it) or any other program holds 8642, on the free port next to it.
     A server that is already up is reused; it is stopped at the end only if this session started it.
     """
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(HOME_ENV, str(REPO_ANNOTATOR_HOME))
-        # another suite (a CI check, a second checkout) may run at the same time on another port
-        server = LocalDoccano(local_doccano_paths(), port=int(os.environ.get(PORT_ENV, DEFAULT_PORT)))
-    info = server.up()
+        paths = local_doccano_paths()
+    chosen = os.environ.get(PORT_ENV)
+    state = read_state(paths.state)
+    running = state is not None and LocalDoccano(paths, port=state.port).status().running
+    server = LocalDoccano(paths, port=int(chosen) if chosen else state.port if running else DEFAULT_PORT)
+    try:
+        info = server.up()
+    except PortInUse as busy:
+        if chosen:
+            raise
+        server = LocalDoccano(paths, port=busy.free_port)
+        info = server.up()
     yield server
     if info.started:
         server.down()

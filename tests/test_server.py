@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from annotator.cli import main
-from annotator.errors import CredentialsMissing, LocalServerError
+from annotator.errors import CredentialsMissing, LocalServerError, PortInUse
 from annotator.paths import HOME_ENV, LocalDoccanoPaths, local_doccano_paths
 from annotator.server import (
     DOCCANO_PINS,
@@ -32,6 +32,7 @@ from annotator.server import (
     ServerState,
     parse_health,
     pins_text,
+    port_is_free,
     read_credentials,
     read_state,
     record_process,
@@ -324,15 +325,19 @@ def test_other_answers_are_not_doccano(body: str) -> None:
     assert parse_health(200, body).is_doccano is False
 
 
-def test_up_refuses_a_busy_port_before_installing_anything(tmp_paths: LocalDoccanoPaths) -> None:
+def test_up_refuses_a_busy_port_before_installing_anything_and_names_a_free_one(
+    tmp_paths: LocalDoccanoPaths,
+) -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        with pytest.raises(LocalServerError) as error:
+        with pytest.raises(PortInUse) as error:
             LocalDoccano(tmp_paths, port=port).up()
+        assert port_is_free(error.value.free_port)
+    assert error.value.port == port
     assert f"port {port}" in str(error.value)
-    assert "--port" in str(error.value)
+    assert f"--port {error.value.free_port}" in str(error.value)
     assert not tmp_paths.venv.exists()
 
 
