@@ -173,7 +173,6 @@ def push(
     report.resumed_imports = _finish_pending(doccano, journal)
 
     present = _index(doccano, project.id)
-    before = _Tally.of(doccano, project.id) if verify else None
     uploads: list[Example] = []
     replace_ids: list[int] = []
     if update and present:
@@ -184,18 +183,17 @@ def push(
                 report.already_present += 1
             else:
                 uploads.append(example)
+    # counts can vouch for a plain push only; a run that repairs something is checked by export
+    repairs = bool(replace_ids or report.resumed_imports) or any(len(c) > 1 for c in present.values())
+    before = _Tally.of(doccano, project.id) if verify and not repairs else None
 
-    _upload(doccano, project.id, uploads, pack, chunk_size, journal, report, progress)
+    preferred = _upload(doccano, project.id, uploads, pack, chunk_size, journal, report, progress)
     if replace_ids:
         still_free = set(replace_ids) - {e["id"] for e in doccano.examples(project.id, confirmed=True)}
         doccano.delete_examples(project.id, sorted(still_free))
-    preferred = {example.id: _pushed_key(example) for example in uploads}
-    repaired = bool(replace_ids or report.resumed_imports or report.import_errors) or any(
-        len(copies) > 1 for copies in present.values()
-    )
     if (
         before is not None
-        and not repaired
+        and not report.import_errors
         and before.grown_by(preferred.values()) == _Tally.of(doccano, project.id)
     ):
         report.verified_by = "counts"
@@ -328,9 +326,11 @@ def _upload(
     journal: PushJournal,
     report: PushReport,
     progress: Progress,
-) -> None:
+) -> dict[str, list[tuple[int, int, str]]]:
+    """Import ``examples`` in chunks; return each one's spans as pushed (doccano units), by id."""
     progress("upload", 0, len(examples))
     in_flight: deque[tuple[str, list[Example]]] = deque()
+    pushed: dict[str, list[tuple[int, int, str]]] = {}
 
     def finish_oldest() -> None:
         task_id, chunk = in_flight.popleft()
@@ -345,7 +345,9 @@ def _upload(
 
     for start in range(0, len(examples), chunk_size):
         chunk = examples[start : start + chunk_size]
-        path = write_import_file([to_import_record(example, pack) for example in chunk])
+        records = [to_import_record(example, pack) for example in chunk]
+        pushed.update((example.id, label_key(r["label"])) for example, r in zip(chunk, records, strict=True))
+        path = write_import_file(records)
         try:  # once started, the import has its own copy of the file on the server
             task_id = doccano.start_import(project_id, path)
         finally:
@@ -357,6 +359,7 @@ def _upload(
     while in_flight:
         finish_oldest()
     report.uploaded -= report.replaced  # replacements are counted apart
+    return pushed
 
 
 def _remove_duplicates(
