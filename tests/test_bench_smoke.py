@@ -56,3 +56,23 @@ def test_smoke_benchmark_reports_every_contender_and_ratio(tmp_path: Path) -> No
     assert result["doccano"] == {"skipped": True}
     machine = result["machine"]
     assert machine["cpu_count"] >= 1 and machine["packages"]["spacy"]
+
+
+@pytest.mark.slow
+def test_hotspots_splits_annotate_into_phases_and_replays_every_regex_call(tmp_path: Path) -> None:
+    out = tmp_path / "hotspots.json"
+    command = [sys.executable, str(REPO / "bench" / "hotspots.py"), "--json", str(out)]
+    small = ["--chars", "30000", "--terms", "1000", "--runs", "1", "--pack", str(REPO / "rules" / "starter")]
+    done = subprocess.run([*command, *small], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = json.loads(out.read_text(encoding="utf-8"))
+
+    assert figures["chars"] >= 30_000 and figures["spans"] > 0
+    phases = figures["phases"]
+    assert {"normalise", "term pass (one Aho-Corasick scan)", "overlap resolution"} <= set(phases)
+    assert any(phase.startswith("regex rule ") for phase in phases)
+    assert 0 < sum(phases.values()) <= figures["timed_whole_s"]
+    assert figures["regex_calls"] == sum(figures["regex_calls_by_rule"].values()) > 0
+    assert figures["regex_floor_s"] > 0 and figures["scan_floor_s"] > 0
+    assert figures["spanruler_s"] > 0 and figures["tokenizer_s"] > 0
+    assert "library floor" in done.stdout
