@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -87,6 +88,24 @@ def test_pushing_the_same_file_twice_leaves_exactly_one_copy(
     project = doccano_admin.project(project_name)
     ids = [raw["meta"]["annotator_id"] for raw in doccano_admin.examples(project.id)]
     assert sorted(ids) == sorted(e.id for e in examples)
+
+
+def test_the_cli_summary_says_what_a_push_did_and_that_a_rerun_had_nothing_to_upload(
+    project_name: str, doccano_env: None, tmp_path: Path
+) -> None:
+    pre = tmp_path / "pre.jsonl"
+    with PreAnnotationWriter(pre) as writer:
+        for example in seed_examples():
+            writer.write(example)
+    command = [sys.executable, "-m", "annotator", "push", str(pre), "--project", project_name]
+    env = {**os.environ, "ANNOTATOR_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0 and rerun.returncode == 0, first.stderr + rerun.stderr
+    said = " ".join(first.stdout.split()), " ".join(rerun.stdout.split())
+    assert "created, 1 import chunk, verified: every example and span arrived (checked by counts" in said[0]
+    assert "nothing to upload, verified: every example of the file is in doccano" in said[1]
+    assert re.search(r"already in doccano, skipped\W+12\b", said[1])
 
 
 def test_a_rerun_removes_copies_a_late_import_left_but_never_a_confirmed_one(

@@ -101,9 +101,13 @@ def print_report(report: PushReport) -> None:
             table.add_row(name, f"{count:,}")
     console.print(table)
     created = "created, " if report.created_project else ""
+    if report.chunks:
+        chunks = f"{report.chunks} import chunk{'s' if report.chunks > 1 else ''}"
+        outcome = f"{chunks}, verified: every example and span arrived"
+    else:
+        outcome = "nothing to upload, verified: every example of the file is in doccano"
     console.print(
-        f"{created}{report.chunks} import chunks, verified: every example and span arrived "
-        f"(checked by {report.verified_by}; {report.seconds:.1f}s). "
+        f"{created}{outcome} (checked by {report.verified_by}; {report.seconds:.1f}s). "
         f"Open {report.url}/projects/{report.project_id}"
     )
     if report.duplicates_kept:
