@@ -45,7 +45,8 @@ from annotator.engine import Annotator
 from annotator.matchers.prefixes import fold_spaces
 from annotator.rules import load_pack
 
-BENCH = Path(__file__).resolve().parent
+#: one recorded call into the regex engine: (rule id, compiled pattern, method, args, kwargs)
+RegexCall = tuple[str, Any, str, tuple, dict]
 
 
 class Clock:
@@ -73,7 +74,7 @@ class Clock:
 class RecordingPattern:
     """A compiled regex that records every call made to it (method, arguments), for the replay."""
 
-    def __init__(self, pattern: Any, rule: str, calls: list[tuple[str, Any, str, tuple, dict]]) -> None:
+    def __init__(self, pattern: Any, rule: str, calls: list[RegexCall]) -> None:
         self._pattern = pattern
         self._rule = rule
         self._calls = calls
@@ -123,10 +124,10 @@ def instrument(annotator: Annotator, clock: Clock) -> None:
     engine.resolve_rows = clock.timed("overlap resolution", engine.resolve_rows)
 
 
-def record_regex_calls(annotator: Annotator) -> list[tuple[str, Any, str, tuple, dict]]:
+def record_regex_calls(annotator: Annotator) -> list[RegexCall]:
     """Make every compiled regex of ``annotator`` record its calls; the list they record into."""
     ids = [rule.id for rule in annotator.pack.rules]
-    calls: list[tuple[str, Any, str, tuple, dict]] = []
+    calls: list[RegexCall] = []
     compiled_regexes = [*annotator._regexes]
     for trigger in annotator._triggers.values():
         trigger.target = RecordingPattern(trigger.target, ids[trigger.rule_index], calls)
@@ -134,13 +135,15 @@ def record_regex_calls(annotator: Annotator) -> list[tuple[str, Any, str, tuple,
             compiled_regexes.append(trigger.trigger_regex)
     for compiled in compiled_regexes:
         rule = ids[compiled.rule_index]
+        # an anchored rule only ever runs anchored: its whole-text scanner is never compiled
         if compiled.anchored is not None:
             compiled.anchored = RecordingPattern(compiled.anchored, rule, calls)
-        compiled._scanner = RecordingPattern(compiled.scanner, rule, calls)
+        else:
+            compiled._scanner = RecordingPattern(compiled.scanner, rule, calls)
     return calls
 
 
-def replay(calls: Iterable[tuple[str, Any, str, tuple, dict]]) -> None:
+def replay(calls: Iterable[RegexCall]) -> None:
     for _, pattern, method, args, kwargs in calls:
         if method == "finditer":
             for _ in pattern.finditer(*args, **kwargs):

@@ -25,7 +25,7 @@ def local_doccano() -> Iterator[LocalDoccano]:
     """The real embedded doccano (under ``<repo>/.annotator``) for tests marked doccano.
 
     It serves on ``ANNOTATOR_TEST_DOCCANO_PORT`` when that is set. Otherwise on the port this
-    folder's running server already has, or on 8642; when a doccano of another folder (a second
+    folder's server last had, or on 8642; when a doccano of another folder (a second
     checkout, a CI check beside it) or any other program holds 8642, on the free port next to it.
     A server that is already up is reused; it is stopped at the end only if this session started it.
     """
@@ -33,9 +33,9 @@ def local_doccano() -> Iterator[LocalDoccano]:
         patch.setenv(HOME_ENV, str(REPO_ANNOTATOR_HOME))
         paths = local_doccano_paths()
     chosen = os.environ.get(PORT_ENV)
-    state = read_state(paths.state)
-    running = state is not None and LocalDoccano(paths, port=state.port).status().running
-    server = LocalDoccano(paths, port=int(chosen) if chosen else state.port if running else DEFAULT_PORT)
+    state = read_state(paths.state)  # this folder's server, running or left behind: its port
+    port = int(chosen) if chosen else state.port if state is not None else DEFAULT_PORT
+    server = LocalDoccano(paths, port=port)
     try:
         info = server.up()
     except PortInUse as busy:
