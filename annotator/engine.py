@@ -22,6 +22,7 @@ from annotator.matchers.regexes import CompiledRegex, RegexTimeout, time_limit
 from annotator.matchers.terms import TermIndex
 from annotator.matchers.triggers import CompiledTrigger
 from annotator.model import Example, Span
+from annotator.partition import partitions
 from annotator.resolve import Candidate, CandidateRow, resolve_rows
 from annotator.rules.model import GazetteerRule, RegexRule, RuleKind, RulePack, TokenRule, TriggerRule
 
@@ -178,31 +179,56 @@ def _compile_in_worker(pack: RulePack) -> None:
 SpanRows = list[tuple[int, int, str, str]]
 
 
-def _annotate_chunk(chunk: list[Example]) -> list[SpanRows]:
-    assert _worker_annotator is not None
-    rows = []
-    for example in chunk:
-        spans = _worker_annotator.annotate_example(example).spans
-        rows.append([(span.start, span.end, span.label, span.rule) for span in spans])
-    return rows
+def span_rows(examples: Iterable[Example]) -> list[SpanRows]:
+    """The spans of annotated examples as plain tuples, one list per example."""
+    return [[(span.start, span.end, span.label, span.rule) for span in example.spans] for example in examples]
 
 
-def _with_spans(chunk: list[Example], rows: list[SpanRows]) -> Iterator[Example]:
+def with_spans(chunk: list[Example], rows: list[SpanRows]) -> Iterator[Example]:
+    """``chunk``'s examples carrying the spans ``span_rows`` gave for them, in order."""
     for example, spans in zip(chunk, rows, strict=True):
         yield replace(example, spans=tuple(Span(*row) for row in spans))
 
 
-def _chunks(examples: Iterable[Example], max_examples: int, max_chars: int) -> Iterator[list[Example]]:
-    chunk: list[Example] = []
-    size = 0
-    for example in examples:
-        chunk.append(example)
-        size += len(example.text)
-        if len(chunk) >= max_examples or size >= max_chars:
-            yield chunk
-            chunk, size = [], 0
-    if chunk:
-        yield chunk
+def _annotate_chunk(chunk: list[Example]) -> list[SpanRows]:
+    assert _worker_annotator is not None
+    return span_rows(_annotate_with(_worker_annotator, chunk))
+
+
+def _annotate_with(annotator: Annotator, examples: Iterable[Example]) -> Iterator[Example]:
+    """The one per-partition routine every way of running the engine goes through."""
+    return (annotator.annotate_example(example) for example in examples)
+
+
+#: packs compiled in this process by ``annotate_partition``, most recent last
+_compiled: list[tuple[RulePack, Annotator]] = []
+_COMPILED_KEPT = 4
+
+
+def compiled(pack: RulePack) -> Annotator:
+    """``pack`` compiled, once per process: later calls with this pack, or an equal copy of it
+    (unpickled again by a task), reuse the compile."""
+    for index, (known, annotator) in enumerate(_compiled):
+        if known is pack or known == pack:
+            if known is not pack:  # the next task's copy is likely this one again
+                _compiled[index] = (pack, annotator)
+            return annotator
+    annotator = Annotator(pack)
+    _compiled.append((pack, annotator))
+    del _compiled[:-_COMPILED_KEPT]
+    return annotator
+
+
+def annotate_partition(pack: RulePack, examples: Iterable[Example]) -> Iterator[Example]:
+    """Annotate one partition of a corpus: what a Spark ``mapPartitions`` or a Ray task runs.
+
+    The pack is compiled on the first call in a process and reused after (compiling ar-news
+    takes seconds), so ship it once per worker where the framework allows (a Spark broadcast
+    variable, a Ray object reference). Feed it whole documents (``annotator.partition``); the
+    examples come back in input order, each with its spans. Errors are those of
+    ``Annotator.annotate_example`` (``TimeLimitExceeded`` names the example).
+    """
+    return _annotate_with(compiled(pack), examples)
 
 
 def _fork_is_safe() -> bool:
@@ -244,8 +270,7 @@ def annotate_stream(
     it) so that the workers stop.
     """
     if workers <= 1:
-        annotator = Annotator(pack)
-        return (annotator.annotate_example(example) for example in examples)
+        return _annotate_with(Annotator(pack), examples)
     return _in_parallel(start_pool(pack, workers), examples, workers, chunk_examples, chunk_chars)
 
 
@@ -258,11 +283,11 @@ def _in_parallel(
 ) -> Iterator[Example]:
     with pool:
         pending: deque = deque()
-        for chunk in _chunks(examples, chunk_examples, chunk_chars):
+        for chunk in partitions(examples, chunk_examples, chunk_chars):
             pending.append((chunk, pool.apply_async(_annotate_chunk, (chunk,))))
             if len(pending) >= 2 * workers:
                 done, result = pending.popleft()
-                yield from _with_spans(done, result.get())
+                yield from with_spans(done, result.get())
         while pending:
             done, result = pending.popleft()
-            yield from _with_spans(done, result.get())
+            yield from with_spans(done, result.get())

@@ -120,6 +120,12 @@ class PortInUse(LocalServerError):
         self.free_port = free_port
 
 
+class ClusterError(AnnotatorError):
+    """The Dask cluster cannot be reached, lost the work, or the ``dask`` extra is not installed."""
+
+    exit_code = 10
+
+
 class VerificationFailed(AnnotatorError):
     """Data did not arrive intact: doccano dropped examples or spans, or an export disagrees."""
 

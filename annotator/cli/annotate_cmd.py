@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -14,8 +17,9 @@ from rich.table import Table
 from annotator.cli.app import app, console, console_err
 from annotator.corpus import PreAnnotationWriter, read_corpus
 from annotator.engine import annotate_stream
+from annotator.errors import ClusterError, RulePackError
 from annotator.errors import Problem as PackProblem
-from annotator.errors import RulePackError
+from annotator.model import Example
 from annotator.rules import RulePack, load_pack
 
 
@@ -31,19 +35,62 @@ def annotate(
         str | None, typer.Option("--profile", help="A profile of the pack (another annotation convention).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            metavar="ADDRESS",
+            help="Run on a Dask cluster: a scheduler address (tcp://host:8786), or local:N for N worker "
+            "processes on this machine. Needs the dask extra.",
+        ),
+    ] = None,
 ) -> None:
     """Pre-annotate a corpus: every span on original offsets, naming the rule that made it.
 
     Writes one JSON line per example: {"id", "text", "spans": [{"start", "end", "label", "rule"}],
-    "meta"}. The file appears only when the whole corpus is done.
+    "meta"}. The file appears only when the whole corpus is done. With --dask the same file is
+    written (this process reads the corpus and writes the output; the cluster annotates).
     """
+    if dask is not None and workers != 1:
+        raise typer.BadParameter("use either --workers or --dask, not both", param_hint="--workers")
     pack = select_profile(load_pack(rules), profile)
+    with contextlib.ExitStack() as stack:
+        if dask is None:
+            # compiled and started before the progress bar's thread exists, so workers share one compile
+            annotated = annotate_stream(pack, read_corpus(inputs), workers=workers)
+            where = ""
+        else:
+            cluster = _cluster_module()
+            address = cluster.parse_address(dask)
+            if not quiet:
+                console_err.print(f"Dask cluster {address}: connecting, loading the pack on every worker")
+            client = stack.enter_context(cluster.connect(address))
+            annotated = cluster.annotate_on_cluster(client, pack, read_corpus(inputs))
+            stack.callback(annotated.close)
+            where = f", on Dask {address}"
+        _write(annotated, output, pack, quiet, where)
+
+
+def _cluster_module() -> ModuleType:
+    """``annotator.cluster``, or a clear error when the optional dask extra is missing."""
+    try:
+        from annotator import cluster
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in ("dask", "distributed"):
+            raise
+        raise ClusterError(
+            "--dask needs the optional dask extra, which is not installed",
+            hint="pip install -c constraints.txt -e '.[dask]'",
+        ) from None
+    return cluster
+
+
+def _write(annotated: Iterator[Example], output: Path, pack: RulePack, quiet: bool, where: str) -> None:
+    """Write the annotated stream, with a progress bar, then print the summary tables."""
     labels: Counter[str] = Counter()
     per_rule: Counter[str] = Counter()
     examples = chars = 0
     began = time.perf_counter()
-    # compiled and started before the progress bar's thread exists, so workers can share one compile
-    annotated = annotate_stream(pack, read_corpus(inputs), workers=workers)
     progress = Progress(
         SpinnerColumn(),
         TextColumn("annotating"),
@@ -69,7 +116,7 @@ def annotate(
         return
     console.print(
         f"[bold]{examples:,}[/] examples, {chars:,} characters, [bold]{sum(labels.values()):,}[/] spans "
-        f"-> {output}  ({elapsed:.1f}s, {pack.fingerprint})"
+        f"-> {output}  ({elapsed:.1f}s, {pack.fingerprint}{where})"
     )
     table = Table(title="spans per label and rule", show_edge=False)
     table.add_column("label")

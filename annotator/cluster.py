@@ -1,0 +1,206 @@
+"""Annotate a corpus on a Dask cluster: partitions out to the workers, results back in input order.
+
+The calling process (the *client*) reads the corpus and writes the output; the workers only run the
+engine. That keeps what a local run guarantees: ids are assigned in reading order (a repeated text's
+``-2`` depends on every text before it), a bad input line is named by the same reader, and the
+output is the local run's byte for byte. The pack travels once per worker, validated, as a worker
+plugin that compiles it when the worker starts (and again in any worker that joins or is restarted
+later); each task then carries one partition of whole documents and returns only its spans.
+
+When a worker dies, the scheduler runs its partitions again elsewhere; the client takes each
+partition's result exactly once, in order, so nothing is lost or written twice. Importing this
+module needs the optional ``dask`` extra (``pip install -e '.[dask]'``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from distributed import Client, Future, LocalCluster, WorkerPlugin, get_worker
+from distributed.client import FutureCancelledError
+from distributed.comm.core import CommClosedError
+from distributed.scheduler import KilledWorker
+
+from annotator.engine import SpanRows, annotate_partition, compiled, span_rows, with_spans
+from annotator.errors import ClusterError
+from annotator.model import Example
+from annotator.partition import partitions
+from annotator.rules.model import RulePack
+
+LOCAL_PREFIX = "local:"
+CONNECT_TIMEOUT = 15.0
+#: how long a run waits with no worker in the cluster before it gives up
+NO_WORKERS_TIMEOUT = 120.0
+#: how often the client looks at the cluster while it waits for a partition
+CHECK_EVERY = 5.0
+
+
+@dataclass(frozen=True)
+class ClusterAddress:
+    """Where to run: ``local`` worker processes on this machine, or an existing scheduler."""
+
+    scheduler: str | None = None
+    local_workers: int | None = None
+
+    def __str__(self) -> str:
+        return self.scheduler or f"{LOCAL_PREFIX}{self.local_workers}"
+
+
+def parse_address(text: str) -> ClusterAddress:
+    """``local:N`` (a LocalCluster of N worker processes) or a scheduler address (``tcp://host:port``)."""
+    text = text.strip()
+    if text.startswith(LOCAL_PREFIX):
+        count = text[len(LOCAL_PREFIX) :]
+        if not count.isdigit() or int(count) < 1:
+            raise ClusterError(
+                f"--dask {text}: the number of local workers must be a whole number of at least 1",
+                hint="e.g. --dask local:2",
+            )
+        return ClusterAddress(local_workers=int(count))
+    if not text:
+        raise ClusterError("--dask needs a scheduler address or local:N", hint="e.g. --dask tcp://host:8786")
+    return ClusterAddress(scheduler=text)
+
+
+@contextlib.contextmanager
+def connect(address: ClusterAddress, timeout: float | None = None) -> Iterator[Client]:
+    """A client of the cluster; a ``local:N`` cluster is started here and stopped on exit.
+
+    ``timeout`` (default ``CONNECT_TIMEOUT``) bounds the wait for an existing scheduler.
+
+    Local workers are processes with one thread each: the engine is Python, so a second thread in
+    a worker would only wait for the first.
+    """
+    if address.local_workers is not None:
+        with (
+            LocalCluster(
+                n_workers=address.local_workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
+                scheduler_kwargs={"dashboard": False},  # only the health routes, on a free port
+            ) as cluster,
+            Client(cluster, set_as_default=False) as client,
+        ):
+            yield client
+        return
+    try:
+        client = Client(address.scheduler, timeout=timeout or CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as error:
+        raise ClusterError(
+            f"no Dask scheduler answers at {address.scheduler} ({error})",
+            hint="start one with `dask scheduler` and workers with `dask worker ADDRESS --nthreads 1`, "
+            "or use --dask local:N",
+        ) from None
+    with client:
+        yield client
+
+
+class PackPlugin(WorkerPlugin):
+    """Holds a rule pack on every worker and compiles it when the worker starts."""
+
+    def __init__(self, pack: RulePack, name: str) -> None:
+        self.pack = pack
+        self.name = name
+
+    def setup(self, worker: object) -> None:
+        compiled(self.pack)
+
+
+def _annotate_on_worker(plugin_name: str, examples: list[Example]) -> list[SpanRows]:
+    """The task: one partition through the engine with the pack the worker's plugin holds."""
+    worker = get_worker()
+    plugin = worker.plugins.get(plugin_name)
+    if not isinstance(plugin, PackPlugin):
+        raise ClusterError(f"the Dask worker {worker.address} does not hold the rule pack of this run")
+    return span_rows(annotate_partition(plugin.pack, examples))
+
+
+def annotate_on_cluster(
+    client: Client,
+    pack: RulePack,
+    examples: Iterable[Example],
+    partition_examples: int = 512,
+    partition_chars: int = 1_000_000,
+    in_flight: int | None = None,
+    no_workers_timeout: float = NO_WORKERS_TIMEOUT,
+) -> Iterator[Example]:
+    """Annotate a stream of examples on the cluster behind ``client``; yield them in input order.
+
+    The pack goes to every worker once (compiled there at once, so a pack that cannot compile
+    fails here, before any input is read). At most ``in_flight`` partitions (default: twice the
+    cluster's threads) are out at a time, so memory stays bounded; the input is consumed only as
+    results are taken. Raises what the local run raises for an example (``TimeLimitExceeded``
+    naming it), and ``ClusterError`` when the cluster loses the work: the scheduler goes away, a
+    partition kills worker after worker, or no worker is left for ``no_workers_timeout`` s.
+    """
+    run = uuid.uuid4().hex[:12]
+    plugin = PackPlugin(pack, f"annotator-pack-{run}")
+    try:
+        client.register_plugin(plugin, name=plugin.name)
+    except (OSError, CommClosedError) as error:
+        raise _lost_scheduler(client, error) from None
+    pending: deque[tuple[list[Example], Future]] = deque()
+    try:
+        limit = in_flight or max(2, 2 * sum(client.nthreads().values()))
+        for index, part in enumerate(partitions(examples, partition_examples, partition_chars)):
+            future = client.submit(_annotate_on_worker, plugin.name, part, key=f"annotate-{run}-{index}")
+            pending.append((part, future))
+            if len(pending) >= limit:
+                done, head = pending.popleft()
+                yield from with_spans(done, _result(client, head, done, no_workers_timeout))
+        while pending:
+            done, head = pending.popleft()
+            yield from with_spans(done, _result(client, head, done, no_workers_timeout))
+    finally:
+        with contextlib.suppress(Exception):
+            client.cancel([future for _, future in pending])
+        with contextlib.suppress(Exception):
+            client.unregister_worker_plugin(plugin.name)
+
+
+def _result(client: Client, future: Future, part: list[Example], no_workers_timeout: float) -> list[SpanRows]:
+    """The partition's spans; waits while workers come and go, fails when the cluster is gone."""
+    without_workers_since: float | None = None
+    while True:
+        try:
+            return future.result(timeout=CHECK_EVERY)
+        except TimeoutError:
+            pass
+        except KilledWorker as error:
+            raise ClusterError(
+                f"the partition of examples {part[0].id} .. {part[-1].id} was running on every Dask "
+                f"worker that died while it ran ({error})",
+                hint="a worker runs out of memory or crashes on these examples; look at the workers' logs",
+            ) from None
+        except (FutureCancelledError, CommClosedError, OSError) as error:
+            raise _lost_scheduler(client, error) from None
+        try:
+            workers = len(client.nthreads())
+        except (OSError, CommClosedError) as error:
+            raise _lost_scheduler(client, error) from None
+        now = time.monotonic()
+        if workers:
+            without_workers_since = None
+        elif without_workers_since is None:
+            without_workers_since = now
+        elif now - without_workers_since > no_workers_timeout:
+            raise ClusterError(
+                f"the Dask cluster at {client.scheduler.address} has had no worker for "
+                f"{no_workers_timeout:g} s",
+                hint="start workers with `dask worker ADDRESS --nthreads 1`; nothing was written",
+            )
+
+
+def _lost_scheduler(client: Client, error: BaseException) -> ClusterError:
+    address = getattr(client.scheduler, "address", "the scheduler")
+    return ClusterError(
+        f"lost the Dask scheduler at {address} ({type(error).__name__}: {error})",
+        hint="nothing was written; start the scheduler again and rerun the command",
+    )
