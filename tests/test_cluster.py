@@ -23,7 +23,7 @@ distributed = pytest.importorskip("distributed", reason="needs the dask extra: p
 from distributed import Client, LocalCluster  # noqa: E402
 
 from annotator import cluster  # noqa: E402
-from annotator.cli import main  # noqa: E402
+from annotator.cli import annotate_cmd, main  # noqa: E402
 from annotator.cluster import annotate_on_cluster  # noqa: E402
 from annotator.corpus import read_corpus  # noqa: E402
 from annotator.engine import annotate_partition, annotate_stream  # noqa: E402
@@ -270,3 +270,86 @@ def test_without_the_dask_extra_the_option_says_what_to_install(tmp_path: Path) 
     assert done.returncode == 10, done.stderr
     assert "needs the optional dask extra" in done.stderr and ".[dask]" in done.stderr
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_a_cluster_without_workers_fails_after_the_timeout_and_writes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cluster, "CHECK_EVERY", 0.2)
+    with (
+        LocalCluster(
+            n_workers=0,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
+        ) as empty,
+        Client(empty, set_as_default=False) as client,
+    ):
+        examples = [Example(f"e{n}", line) for n, line in enumerate(SEED_LINES)]
+        stream = annotate_on_cluster(client, load_pack(STARTER), examples, no_workers_timeout=1.0)
+        began = time.monotonic()
+        with pytest.raises(cluster.ClusterError, match="has had no worker for 1 s"):
+            next(stream)
+        assert time.monotonic() - began < 30
+
+
+def test_losing_the_scheduler_mid_run_stops_with_a_clear_error_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.ports import free_port
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 3.0)
+    dask_cli = str(Path(sys.executable).with_name("dask"))
+    where = f"tcp://127.0.0.1:{free_port()}"
+    started = [
+        subprocess.Popen(
+            [
+                dask_cli,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                where.rsplit(":", 1)[1],
+                "--no-dashboard",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        started.append(
+            subprocess.Popen(
+                [dask_cli, "worker", where, "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        with Client(where, timeout=30, set_as_default=False) as probe:
+            probe.wait_for_workers(1, timeout=60)
+        corpus = tmp_path / "in.txt"
+        corpus.write_text("\n".join(SEED_LINES * 1000) + "\n", encoding="utf-8")
+        scheduler = started[0]
+
+        def reading(paths: list[Path]) -> Iterator[Example]:
+            """The corpus; the scheduler is killed once 2,500 examples were read (a third of it)."""
+            for count, example in enumerate(read_corpus(paths)):
+                if count == 2500:
+                    scheduler.kill()
+                yield example
+
+        monkeypatch.setattr(annotate_cmd, "read_corpus", reading)
+        out = tmp_path / "o.jsonl"
+        code = main(["annotate", str(corpus), "--rules", str(STARTER), "-o", str(out), "--dask", where])
+        assert code == 10
+        assert f"lost the Dask scheduler at {where}" in capsys.readouterr().err
+        assert not out.exists()
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
