@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PROJECT ?= Libya news 2021
 PACK   ?= rules/ar-news
 
-.PHONY: install demo test lint check-rules chromium bench bench-smoke hotspots doccano-up doccano-down clean
+.PHONY: install demo test lint check-rules chromium postgresql bench bench-dask bench-smoke hotspots doccano-up doccano-down clean
 
 # The project's own virtual environment, with the exact versions in constraints.txt.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -31,6 +31,14 @@ chromium:
 	      (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) ; } || \
 	  echo "chromium is not installed and cannot be installed here: the web-UI test will be skipped"
 
+# Debian's PostgreSQL server binaries for the PostgreSQL doccano tests, which start their own
+# throw-away cluster (initdb, pg_ctl) in a temporary folder; the package's own cluster is not used.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && (DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null 2>&1 || \
+	      (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null)) ; } || \
+	  echo "postgresql is not installed and cannot be installed here: the PostgreSQL doccano tests will be skipped"
+
 lint: install
 	$(BIN)/ruff check annotator tests $(wildcard bench)
 	$(BIN)/ruff format --check annotator tests $(wildcard bench)
@@ -40,11 +48,15 @@ check-rules: install
 
 # The whole suite: lint, every rule pack's own examples, unit and integration tests
 # (the integration tests start the real local doccano themselves, or reuse a running one).
-test: install chromium lint check-rules
+test: install chromium postgresql lint check-rules
 	$(BIN)/pytest -q
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# annotate on 1, 2 and 4 Dask workers against --workers 1 and 2, and the overhead per partition
+bench-dask: install
+	$(BIN)/python bench/dask_bench.py
 
 bench-smoke: install
 	$(BIN)/python bench/run.py --smoke
