@@ -106,6 +106,28 @@ class PostgresServer:
     def url(self, user: str, database: str) -> str:
         return f"postgresql://{user}@{self.host}:{self.port}/{database}"
 
+    def start(self) -> None:
+        """Start the cluster (again) and wait until it accepts connections."""
+        options = f"-p {self.port} -c listen_addresses={self.host} -k {self.folder}"
+        log = str(self.folder / "log")
+        _run(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", log, "-w", "start"],
+            cwd=self.folder,
+        )
+
+    def stop(self) -> None:
+        """Stop the cluster (fast shutdown: open connections are cut)."""
+        _run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"], cwd=self.folder)
+
+    def tool(self, name: str, *args: str) -> str:
+        """Run a client program of the same version (pg_dump, pg_restore) as the superuser; its output."""
+        env = {**os.environ, "PGPASSWORD": self.superuser_password}
+        command = [str(self.bindir / name), "-h", self.host, "-p", str(self.port), "-U", SUPERUSER, *args]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{name} failed: {done.stderr.strip()}")
+        return done.stdout
+
 
 def _as_owner() -> dict[str, object]:
     """``subprocess`` arguments that run a command as the cluster's owner."""
@@ -153,21 +175,7 @@ def running_postgres() -> Iterator[PostgresServer]:
             cwd=folder,
         )
         password_file.unlink()
-        options = f"-p {server.port} -c listen_addresses={server.host} -k {folder}"
-        _run(
-            [
-                str(bindir / "pg_ctl"),
-                "-D",
-                str(server.data),
-                "-o",
-                options,
-                "-l",
-                str(folder / "log"),
-                "-w",
-                "start",
-            ],
-            cwd=folder,
-        )
+        server.start()
         cleanup.callback(
             subprocess.run,
             [str(bindir / "pg_ctl"), "-D", str(server.data), "-m", "fast", "-w", "stop"],

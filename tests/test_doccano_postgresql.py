@@ -308,3 +308,57 @@ def test_four_annotators_writing_at_once_lose_no_write(
     assert figures["examples_fully_written"] == total and figures["confirmed"] == total
     if backend == "postgresql":
         assert figures["database_is_locked"] == 0
+
+
+def test_a_pg_dump_taken_while_doccano_runs_restores_every_row(
+    pg_doccano: LocalDoccano, pg_admin: Doccano, postgres: PostgresServer, tmp_path: Path
+) -> None:
+    gold = list(read_corpus([GOLD]))
+    push(pg_admin, gold, f"backup-{uuid.uuid4().hex[:8]}", labels=(*LABELS, LabelSpec("DATE", "#f58231")))
+    dump = tmp_path / "doccano.dump"
+    postgres.tool("pg_dump", "--format=custom", f"--file={dump}", DB_NAME)  # the server keeps running
+    postgres.psql(f"CREATE DATABASE restored OWNER {DB_USER}")
+    postgres.tool("pg_restore", "--dbname=restored", "--exit-on-error", str(dump))
+    count = (
+        "SELECT (SELECT count(*) FROM auth_user), (SELECT count(*) FROM projects_project), "
+        "(SELECT count(*) FROM examples_example), (SELECT count(*) FROM labels_span), "
+        "(SELECT count(*) FROM examples_examplestate)"
+    )
+    original = postgres.psql(count, database=DB_NAME)
+    assert postgres.psql(count, database="restored") == original
+    assert int(original.split("|")[3]) >= 69  # the gold's spans at least
+    assert pg_doccano.status().healthy
+
+
+def test_when_postgresql_goes_away_doccano_says_so_and_works_again_once_it_is_back(
+    pg_doccano: LocalDoccano,
+    postgres: PostgresServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    credentials = pg_doccano.credentials()
+    monkeypatch.setenv("DOCCANO_URL", credentials.url)
+    monkeypatch.setenv("DOCCANO_USERNAME", credentials.username)
+    monkeypatch.setenv("DOCCANO_PASSWORD", credentials.password)
+    pre_file = tmp_path / "pre.jsonl"
+    with PreAnnotationWriter(pre_file) as writer:
+        for example in list(read_corpus([GOLD]))[:3]:
+            writer.write(example)
+    project = f"outage-{uuid.uuid4().hex[:8]}"
+    postgres.stop()
+    try:
+        status = pg_doccano.status()
+        assert status.running and not status.healthy
+        code = main(["push", str(pre_file), "--project", project])
+        err = capsys.readouterr().err
+        print(f"\npush while PostgreSQL is down: exit {code}: {err.strip()}")
+        assert code == 5
+    finally:
+        postgres.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not pg_doccano.status().healthy:
+        time.sleep(1)
+    assert pg_doccano.status().healthy
+    assert main(["push", str(pre_file), "--project", project]) == 0  # imports need the Celery worker back
+    capsys.readouterr()
