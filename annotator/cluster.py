@@ -175,9 +175,9 @@ def _result(client: Client, future: Future, part: list[Example], no_workers_time
             pass
         except KilledWorker as error:
             raise ClusterError(
-                f"the partition of examples {part[0].id} .. {part[-1].id} was running on every Dask "
-                f"worker that died while it ran ({error})",
-                hint="a worker runs out of memory or crashes on these examples; look at the workers' logs",
+                f"Dask workers kept dying while they ran the partition of examples "
+                f"{part[0].id} .. {part[-1].id} ({error})",
+                hint="these examples may exhaust a worker's memory or crash it; look at the workers' logs",
             ) from None
         except (FutureCancelledError, CommClosedError, OSError) as error:
             raise _lost_scheduler(client, error) from None

@@ -353,3 +353,19 @@ def test_losing_the_scheduler_mid_run_stops_with_a_clear_error_and_writes_nothin
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def test_a_partition_that_kills_every_worker_it_runs_on_stops_the_run_naming_its_examples(
+    dask_client: Client,
+) -> None:
+    # a real KilledWorker: the task ends its worker process each of the 4 times Dask runs it
+    future = dask_client.submit(os._exit, 1, pure=False)
+    part = [Example("first-one", "x"), Example("middle", "y"), Example("last-one", "z")]
+    with pytest.raises(cluster.ClusterError) as stopped:
+        cluster._result(dask_client, future, part, no_workers_timeout=120)
+    assert "workers kept dying while they ran the partition of examples first-one .. last-one" in str(
+        stopped.value
+    )
+    deadline = time.monotonic() + 60  # the nannies bring both workers back for the tests after
+    while time.monotonic() < deadline and len(dask_client.nthreads()) < 2:
+        time.sleep(0.2)
