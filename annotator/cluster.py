@@ -26,7 +26,7 @@ from distributed.client import FutureCancelledError
 from distributed.comm.core import CommClosedError
 from distributed.scheduler import KilledWorker
 
-from annotator.engine import SpanRows, annotate_partition, compiled, span_rows, with_spans
+from annotator.engine import SpanRows, annotate_partition, compiled, release, span_rows, with_spans
 from annotator.errors import ClusterError
 from annotator.model import Example
 from annotator.partition import partitions
@@ -111,6 +111,9 @@ class PackPlugin(WorkerPlugin):
 
     def setup(self, worker: object) -> None:
         compiled(self.pack)
+
+    def teardown(self, worker: object) -> None:
+        release(self.pack)
 
 
 def _annotate_on_worker(plugin_name: str, examples: list[Example]) -> list[SpanRows]:

@@ -219,6 +219,13 @@ def compiled(pack: RulePack) -> Annotator:
     return annotator
 
 
+def release(pack: RulePack) -> None:
+    """Forget this process's compile of ``pack`` (a long-lived worker done with a run)."""
+    _compiled[:] = [
+        (known, annotator) for known, annotator in _compiled if not (known is pack or known == pack)
+    ]
+
+
 def annotate_partition(pack: RulePack, examples: Iterable[Example]) -> Iterator[Example]:
     """Annotate one partition of a corpus: what a Spark ``mapPartitions`` or a Ray task runs.
 

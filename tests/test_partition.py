@@ -144,3 +144,11 @@ def test_the_partition_function_gives_what_the_local_stream_gives() -> None:
     lines = (ROOT / "seeds" / "libya-news-2021.txt").read_text("utf-8").splitlines()
     stream = [Example(f"e{n}", line) for n, line in enumerate(lines) if line.strip()]
     assert list(annotate_partition(pack, stream)) == list(annotate_stream(pack, stream))
+
+
+def test_a_released_pack_is_compiled_again_on_its_next_use() -> None:
+    pack = load_pack(ROOT / "rules" / "starter")
+    first = compiled(pack)
+    assert compiled(pack) is first
+    engine.release(pack)
+    assert compiled(pack) is not first
