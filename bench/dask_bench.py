@@ -14,9 +14,11 @@ per line) and writes the same pre-annotation JSONL as the CLI (its digest is che
 - ``annotate``: reading, annotating and writing the whole corpus.
 
 Throughput is the corpus's characters over ``annotate`` (steady state) and over the whole run (what
-a user waits for). Then the overhead per partition: the same 2,000 short examples through a
-``local:1`` and a ``local:2`` cluster as 2,000 partitions of one example and as one partition of
-2,000; the difference over the 1,999 extra partitions is what each partition costs (a task's trip
+a user waits for); ``CPU s`` is what the whole run cost the machine (this process and every child
+it waited for), which other work on a shared machine does not change. ``read + write only`` passes
+the examples through unannotated: the speed of the one process that feeds a cluster. Then the overhead per partition: the same 1,000 short examples through a
+``local:1`` and a ``local:2`` cluster as 1,000 partitions of one example and as one partition of
+1,000; the difference over the 999 extra partitions is what each partition costs (a task's trip
 client -> scheduler -> worker -> client, its pickling, and the wait while too few are in flight).
 """
 
@@ -40,6 +42,9 @@ import corpus_gen
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 CONTENDERS = ("workers:1", "workers:2", "local:1", "local:2", "local:4")
+#: reading and writing alone (the examples pass through unannotated): the ceiling of the one process
+#: that feeds a Dask cluster
+READER = "reader:0"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -71,10 +76,18 @@ def measure_one(contender: str, pack_path: Path, corpus: Path, output: Path) -> 
 
     kind, count = contender.split(":")
     began = time.perf_counter()
+    cpu_began = _cpu_seconds()
     pack = load_pack(pack_path)
     loaded = time.perf_counter()
     examples = chars = 0
-    if kind == "workers":
+    if kind == "reader":
+        started = time.perf_counter()
+        with PreAnnotationWriter(output) as writer:
+            for example in read_corpus([corpus]):
+                writer.write(example)
+                examples += 1
+                chars += len(example.text)
+    elif kind == "workers":
         from annotator.engine import annotate_stream
 
         stream = annotate_stream(pack, read_corpus([corpus]), workers=int(count))
@@ -99,6 +112,7 @@ def measure_one(contender: str, pack_path: Path, corpus: Path, output: Path) -> 
     done = time.perf_counter()
     return {
         "contender": contender,
+        "cpu_s": _cpu_seconds() - cpu_began,
         "load_s": loaded - began,
         "start_s": started - loaded,
         "annotate_s": done - started,
@@ -107,6 +121,15 @@ def measure_one(contender: str, pack_path: Path, corpus: Path, output: Path) -> 
         "chars": chars,
         "output_sha256": hashlib.sha256(output.read_bytes()).hexdigest(),
     }
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of every child it has waited for (workers, a LocalCluster's
+    worker processes once it closed): what the run cost, whatever else loads the machine."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def measure_overhead(examples_count: int = 2000) -> dict[str, Any]:
@@ -152,12 +175,13 @@ def run_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 def summarise(measurements: list[dict[str, Any]], chars: int) -> dict[str, dict[str, float]]:
     """Median phases and throughput per contender; ratios against ``workers:1`` of the same run."""
     summary: dict[str, dict[str, float]] = {}
-    for contender in CONTENDERS:
+    for contender in (READER, *CONTENDERS):
         rows = [m for m in measurements if m["contender"] == contender]
         if not rows:
             continue
         median = {
-            key: statistics.median(row[key] for row in rows) for key in ("load_s", "start_s", "annotate_s")
+            key: statistics.median(row[key] for row in rows)
+            for key in ("load_s", "start_s", "annotate_s", "cpu_s")
         }
         median["total_s"] = statistics.median(row["total_s"] for row in rows)
         median["steady_mchars_per_s"] = chars / median["annotate_s"] / 1e6
@@ -172,6 +196,7 @@ def summarise(measurements: list[dict[str, Any]], chars: int) -> dict[str, dict[
     base = summary["workers:1"]
     for figures in summary.values():
         figures["end_to_end_speedup_vs_workers1"] = base["total_s"] / figures["total_s"]
+        figures["cpu_vs_workers1"] = figures["cpu_s"] / base["cpu_s"]
     return summary
 
 
@@ -179,15 +204,20 @@ def print_table(summary: dict[str, dict[str, float]], overhead: dict[str, Any] |
     print()
     print(
         "| contender | start s | annotate s | total s | steady M chars/s "
-        "| x workers=1 (steady) | x workers=1 (end to end) |"
+        "| x workers=1 (steady) | x workers=1 (end to end) | CPU s (x workers=1) |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for contender, f in summary.items():
-        name = f"--workers {contender[8:]}" if contender.startswith("workers") else f"--dask {contender}"
+        if contender == READER:
+            name = "read + write only"
+        elif contender.startswith("workers"):
+            name = f"`--workers {contender[8:]}`"
+        else:
+            name = f"`--dask {contender}`"
         print(
-            f"| `{name}` | {f['start_s']:.1f} | {f['annotate_s']:.1f} | {f['total_s']:.1f} | "
+            f"| {name} | {f['start_s']:.1f} | {f['annotate_s']:.1f} | {f['total_s']:.1f} | "
             f"{f['steady_mchars_per_s']:.2f} | {f['steady_speedup_vs_workers1']:.2f}x | "
-            f"{f['end_to_end_speedup_vs_workers1']:.2f}x |"
+            f"{f['end_to_end_speedup_vs_workers1']:.2f}x | {f['cpu_s']:.1f} ({f['cpu_vs_workers1']:.2f}x) |"
         )
     if overhead:
         print()
@@ -206,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure_one(args.one, args.pack, args.corpus, args.output)))
         return 0
     if args.overhead:
-        print(json.dumps(measure_overhead(200 if args.smoke else 2000)))
+        print(json.dumps(measure_overhead(200 if args.smoke else 1000)))
         return 0
     began = time.perf_counter()
     env = {
@@ -224,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         (corpus,) = corpus_gen.write_corpora(work, {"c": int(args.chars * 1_000_000)}, entities, args.seed)
         print(f"corpus: {corpus.chars:,} chars, {corpus.examples:,} examples")
         for run in range(args.runs):
-            for contender in CONTENDERS:
+            for contender in (READER, *CONTENDERS):
                 load = os.getloadavg()[0]
                 output = work / f"out-{contender.replace(':', '-')}.jsonl"
                 child = ["--one", contender, "--pack", str(args.pack), "--corpus", str(corpus.path)]
@@ -235,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"  run {run + 1}/{args.runs} {contender:9s}: start {result['start_s']:5.1f}s "
                     f"annotate {result['annotate_s']:6.1f}s (load avg {load:.1f})"
                 )
-        digests = {m["output_sha256"] for m in measurements}
+        digests = {m["output_sha256"] for m in measurements if m["contender"] != READER}
         if len(digests) != 1:
             raise RuntimeError("the contenders wrote different outputs: " + ", ".join(sorted(digests)))
         overhead = run_child(["--overhead", *(["--smoke"] if args.smoke else [])], env)
