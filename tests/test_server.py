@@ -60,13 +60,13 @@ def spawn_sleeper(
     if ignore_term:
         code.append("signal.signal(signal.SIGTERM, signal.SIG_IGN)")
     if with_child:  # like gunicorn and Celery, the leader stops its child when it gets TERM
-        code.append("child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])")
+        code.append("child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)'])")
         code.append("def stop(*_):\n    child.terminate()\n    child.wait()\n    sys.exit(0)")
         code.append("signal.signal(signal.SIGTERM, stop)")
         code.append("print(child.pid, flush=True)")
     else:
         code.append("print(0, flush=True)")
-    code.append("time.sleep(60)")
+    code.append("time.sleep(3600)")  # outlives any test, however slow the machine; killed at the end
     leader = subprocess.Popen(
         [sys.executable, "-c", "\n".join(code)], stdout=subprocess.PIPE, text=True, start_new_session=True
     )
