@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import ipaddress
 import json
 import os
 import secrets
+import signal
 import socket
 import stat
 import subprocess
@@ -98,8 +100,8 @@ def sleepers() -> Iterator[list[subprocess.Popen[str]]]:
     started: list[subprocess.Popen[str]] = []
     yield started
     for process in started:
-        if process.poll() is None:
-            process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # the leader and any child it started
         process.wait()
 
 
