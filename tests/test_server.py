@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import ipaddress
 import json
 import os
 import secrets
+import signal
 import socket
 import stat
 import subprocess
@@ -60,13 +62,13 @@ def spawn_sleeper(
     if ignore_term:
         code.append("signal.signal(signal.SIGTERM, signal.SIG_IGN)")
     if with_child:  # like gunicorn and Celery, the leader stops its child when it gets TERM
-        code.append("child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])")
+        code.append("child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)'])")
         code.append("def stop(*_):\n    child.terminate()\n    child.wait()\n    sys.exit(0)")
         code.append("signal.signal(signal.SIGTERM, stop)")
         code.append("print(child.pid, flush=True)")
     else:
         code.append("print(0, flush=True)")
-    code.append("time.sleep(60)")
+    code.append("time.sleep(3600)")  # outlives any test, however slow the machine; killed at the end
     leader = subprocess.Popen(
         [sys.executable, "-c", "\n".join(code)], stdout=subprocess.PIPE, text=True, start_new_session=True
     )
@@ -98,8 +100,8 @@ def sleepers() -> Iterator[list[subprocess.Popen[str]]]:
     started: list[subprocess.Popen[str]] = []
     yield started
     for process in started:
-        if process.poll() is None:
-            process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # the leader and any child it started
         process.wait()
 
 
