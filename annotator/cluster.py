@@ -38,6 +38,10 @@ CONNECT_TIMEOUT = 15.0
 NO_WORKERS_TIMEOUT = 120.0
 #: how often the client looks at the cluster while it waits for a partition
 CHECK_EVERY = 5.0
+#: a partition's size: about half a second of ar-news on one core, where a task's round trip costs
+#: 15-25 ms (bench/README.md); larger partitions leave workers idle at the end of a small corpus
+PARTITION_EXAMPLES = 512
+PARTITION_CHARS = 250_000
 
 
 @dataclass(frozen=True)
@@ -129,8 +133,8 @@ def annotate_on_cluster(
     client: Client,
     pack: RulePack,
     examples: Iterable[Example],
-    partition_examples: int = 512,
-    partition_chars: int = 1_000_000,
+    partition_examples: int = PARTITION_EXAMPLES,
+    partition_chars: int = PARTITION_CHARS,
     in_flight: int | None = None,
     no_workers_timeout: float = NO_WORKERS_TIMEOUT,
 ) -> Iterator[Example]:
