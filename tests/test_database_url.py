@@ -78,3 +78,15 @@ def test_the_cli_refuses_a_password_in_the_url_with_a_usage_error(
     assert code == 2
     assert "holds a password" in err and "hunter2x" not in err
     assert not (tmp_path / "doccano" / "database.json").exists()
+
+
+def test_a_home_uses_sqlite_until_a_database_is_recorded_and_status_names_it(tmp_path: Path) -> None:
+    from annotator.paths import LocalDoccanoPaths
+    from annotator.server import LocalDoccano
+
+    paths = LocalDoccanoPaths(tmp_path / "doccano")
+    assert LocalDoccano(paths).status().database == f"SQLite {paths.data / 'db.sqlite3'}"
+    write_database(paths.database_config, parse_database("postgresql://doccano@db:5432/annotations"))
+    assert LocalDoccano(paths).status().database == "PostgreSQL postgresql://doccano@db:5432/annotations"
+    asked = LocalDoccano(paths, database=DoccanoDatabase())
+    assert asked.database == DoccanoDatabase()  # what `up --database sqlite` would switch to
