@@ -16,7 +16,9 @@ per line) and writes the same pre-annotation JSONL as the CLI (its digest is che
 Throughput is the corpus's characters over ``annotate`` (steady state) and over the whole run (what
 a user waits for); ``CPU s`` is what the whole run cost the machine (this process and every child
 it waited for), which other work on a shared machine does not change. ``read + write only`` passes
-the examples through unannotated: the speed of the one process that feeds a cluster. Then the overhead per partition: the same 1,000 short examples through a
+the examples through unannotated: the speed of the one process that feeds a cluster.
+
+Then the overhead per partition: the same 1,000 short examples through a
 ``local:1`` and a ``local:2`` cluster as 1,000 partitions of one example and as one partition of
 1,000; the difference over the 999 extra partitions is what each partition costs (a task's trip
 client -> scheduler -> worker -> client, its pickling, and the wait while too few are in flight).
