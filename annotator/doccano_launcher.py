@@ -64,7 +64,12 @@ def configure(data: Path, secret_file: Path, backend: Path, port: int | None) ->
     sys.path.insert(0, str(backend))
 
     import django
+    from django.conf import settings
 
+    # doccano keeps database connections open (CONN_MAX_AGE 500 s); after the database restarts,
+    # each process's first request would fail on its dead connection. Django's health check at the
+    # start of a request replaces a dead connection instead (set before any connection exists).
+    settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     django.setup()
 
 
