@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from annotator.errors import PortInUse
-from annotator.paths import HOME_ENV, local_doccano_paths
+from annotator.paths import HOME_ENV, PACK_CACHE_ENV, local_doccano_paths
 from annotator.server import DEFAULT_PORT, LocalDoccano, read_state
 
 #: the test suite's doccano port, when it must be this one (see ``local_doccano``)
@@ -18,6 +18,15 @@ PORT_ENV = "ANNOTATOR_TEST_DOCCANO_PORT"
 REPO = Path(__file__).resolve().parents[1]
 #: The checkout's own state folder, so that doccano's venv (about 90 s to install) is reused.
 REPO_ANNOTATOR_HOME = REPO / ".annotator"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_pack_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The suite's own compiled-pack cache, shared by its tests: never the user's."""
+    folder = tmp_path_factory.mktemp("pack-cache") / "packs"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(PACK_CACHE_ENV, str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

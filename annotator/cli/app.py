@@ -13,6 +13,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@app.callback()
+def _commands() -> None:
+    # a callback keeps ``app`` a group of commands even when only the command being run is
+    # registered (``cli.load_commands``): with a single command Typer would make it the root
+    pass
+
+
 #: results go to stdout, progress and errors to stderr
 console = Console()
 console_err = Console(stderr=True)
