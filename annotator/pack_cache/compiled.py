@@ -60,12 +60,12 @@ def store_for(cache: bool | str | Path) -> PrivateStore | None:
     return PrivateStore(Path(cache).expanduser().resolve())
 
 
-def _names(root: Path, profile: str | None) -> tuple[str, str]:
+def _names(root: Path, profile: str | None, store: PrivateStore) -> tuple[str, str]:
     """(entry name, scope) of a pack folder and profile; raises ``OSError`` if a file is unreadable."""
     scope = hashlib.sha256(
         "\x00".join((build_digest(), str(root.resolve()), profile or "")).encode()
     ).hexdigest()[:32]
-    return f"{scope}-{pack_digest(root)}", scope
+    return f"{scope}-{pack_digest(root, skip=store.folder)}", scope
 
 
 def _decode(body: memoryview, name: str) -> tuple[Annotator, dict[PatternKey, regex.Pattern]] | None:
@@ -111,7 +111,7 @@ def compile_pack(
     if store is None or not root.is_dir():  # no folder: load_pack says so
         return _compile(root, profile, PatternMemo(), None)
     try:
-        name, scope = _names(root, profile)
+        name, scope = _names(root, profile, store)
     except OSError as error:  # an unreadable file: no key, so no cache (the loader reports it if it matters)
         return _compile(root, profile, PatternMemo(), f"cannot read {error.filename}: {error.strerror}")
     seed: dict[PatternKey, regex.Pattern] = {}

@@ -38,17 +38,20 @@ def _field(hasher: Any, *parts: bytes) -> None:
         hasher.update(part)
 
 
-def pack_digest(root: Path) -> str:
+def pack_digest(root: Path, skip: Path | None = None) -> str:
     """SHA-256 over every entry under ``root``: relative path, kind, and content or link target.
 
     Symbolic links are recorded by their target and not followed (the loader refuses any that
     lead outside the pack, and what they lead to inside it is hashed where it lives); special
-    files are recorded by kind only. Raises ``OSError`` when a file cannot be read.
+    files are recorded by kind only. The folder ``skip`` is left out (the cache itself, should it
+    live inside the pack: each write would otherwise change the digest). Raises ``OSError`` when a
+    file cannot be read.
     """
     hasher = hashlib.sha256()
     base = root.resolve()
+    skipped = skip.resolve() if skip is not None else None
     for folder, subfolders, files in os.walk(base, onerror=_raise):
-        subfolders.sort()
+        subfolders[:] = sorted(sub for sub in subfolders if Path(folder, sub) != skipped)
         relative_folder = Path(folder).relative_to(base)
         for name in sorted(files + [sub for sub in subfolders if os.path.islink(os.path.join(folder, sub))]):
             path = os.path.join(folder, name)
