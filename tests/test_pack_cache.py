@@ -533,3 +533,23 @@ def test_concurrent_runs_leave_one_whole_entry(tmp_path: Path) -> None:
         assert run.returncode == 0, err.decode()[-2000:]
     assert [path.suffix for path in cache.iterdir() if path.name != KEY_FILE] == [SUFFIX]
     assert compile_pack(pack, cache=cache).from_cache
+
+
+def test_a_compiled_pack_that_cannot_be_pickled_is_used_and_the_run_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A future matcher holding something pickle refuses (a lambda, a lock) must not break a run."""
+    import threading
+
+    real_init = Annotator.__init__
+
+    def with_a_lock(self: Annotator, pack) -> None:
+        real_init(self, pack)
+        self.lock = threading.Lock()
+
+    monkeypatch.setattr(Annotator, "__init__", with_a_lock)
+    cache = tmp_path / "cache"
+    compiled = compile_pack(starter_copy(tmp_path), cache=cache)
+    assert "cannot pickle" in (compiled.cache_note or "")
+    assert [s.rule for s in compiled.annotator.annotate("في القاهرة")] == ["loc.capitals"]
+    assert entries(cache) == []

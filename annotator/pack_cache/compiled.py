@@ -131,7 +131,11 @@ def compile_pack(
         return _compile(root, profile, PatternMemo(), str(unusable))
     compiled = _compile(root, profile, PatternMemo(seed), None)
     try:
-        store.write(name, _encode(name, compiled))
+        body = _encode(name, compiled)
+    except (pickle.PicklingError, TypeError, AttributeError) as error:  # a matcher that cannot be kept
+        return CompiledPack(compiled.annotator, compiled.patterns, cache_note=f"cannot pickle it: {error}")
+    try:
+        store.write(name, body)
         for entry in store.entries():
             if entry.name.startswith(scope) and entry.name != name:
                 store.remove(entry.name)
