@@ -183,15 +183,18 @@ def main(argv: list[str] | None = None) -> int:
     baseline = median["baseline"]
     ratios = {
         "annotate warm / baseline": median["annotate warm"] / baseline,
+        "(rules check warm - examples) / baseline": (median["rules check warm"] - examples_s) / baseline,
         "rules check warm / (baseline + examples)": median["rules check warm"] / (baseline + examples_s),
         "annotate cold / baseline": median["annotate cold"] / baseline,
         "annotate --no-cache / baseline": median["annotate --no-cache"] / baseline,
         "annotate cold / warm": median["annotate cold"] / median["annotate warm"],
         "rules check cold / warm": median["rules check cold"] / median["rules check warm"],
     }
+    # "warm rules check likewise plus the examples' own time": at most 1.5x the baseline once the
+    # examples' own time is taken off (the stricter reading of the two ratios)
     targets = {
         "annotate warm / baseline": TARGET,
-        "rules check warm / (baseline + examples)": TARGET,
+        "(rules check warm - examples) / baseline": TARGET,
     }
     result: dict[str, Any] = {
         "pack": str(args.pack),
