@@ -88,6 +88,7 @@ def test_startup_bench_reports_cold_and_warm_times_and_the_ratios_to_its_baselin
 
     assert set(result["summary"]) == {
         "baseline",
+        "baseline (beside the cold runs)",
         "python -c pass",
         "annotate cold",
         "annotate warm",
