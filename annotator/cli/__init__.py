@@ -7,6 +7,7 @@ error's exit code (documented in the README). Usage errors are click's: exit cod
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from rich.markup import escape
@@ -14,17 +15,31 @@ from rich.markup import escape
 from annotator.cli.app import app, console_err
 from annotator.errors import AnnotatorError
 
-# Importing the command modules registers their commands on ``app``.
-from annotator.cli import annotate_cmd as _annotate_cmd  # noqa: F401  isort: skip
-from annotator.cli import rules_cmd as _rules_cmd  # noqa: F401  isort: skip
-from annotator.cli import push_cmd as _push_cmd  # noqa: F401  isort: skip
-from annotator.cli import export_cmd as _export_cmd  # noqa: F401  isort: skip
-from annotator.cli import evaluate_cmd as _evaluate_cmd  # noqa: F401  isort: skip
-from annotator.cli import doccano_cmd as _doccano_cmd  # noqa: F401  isort: skip
+#: the module that registers each command on ``app``. Only the module of the command being run is
+#: imported (``annotate`` need not load doccano's client, pydantic and requests, which took longer
+#: than the rest of its start); help, or a name not listed here, imports them all.
+COMMAND_MODULES = {
+    "annotate": "annotator.cli.annotate_cmd",
+    "rules": "annotator.cli.rules_cmd",
+    "push": "annotator.cli.push_cmd",
+    "export": "annotator.cli.export_cmd",
+    "evaluate": "annotator.cli.evaluate_cmd",
+    "doccano": "annotator.cli.doccano_cmd",
+    "cache": "annotator.cli.cache_cmd",
+}
+
+
+def load_commands(argv: list[str] | None = None) -> None:
+    """Register on ``app`` the command ``argv`` runs, or every command (``argv`` None or no command)."""
+    first = next((arg for arg in argv or () if not arg.startswith("-")), None)
+    names = [COMMAND_MODULES[first]] if first in COMMAND_MODULES else list(COMMAND_MODULES.values())
+    for name in names:
+        importlib.import_module(name)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``annotator`` console script; returns the exit code."""
+    load_commands(sys.argv[1:] if argv is None else argv)
     try:
         # standalone mode: click prints usage errors itself and exits with code 2
         app(args=argv, prog_name="annotator", standalone_mode=True)

@@ -8,15 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from annotator.cli.app import app, console, console_err
 from annotator.corpus import PreAnnotationWriter, read_corpus
 from annotator.engine import annotate_stream
-from annotator.errors import Problem as PackProblem
-from annotator.errors import RulePackError
-from annotator.rules import RulePack, load_pack
+from annotator.pack_cache import compile_pack
 
 
 @app.command()
@@ -31,19 +30,26 @@ def annotate(
         str | None, typer.Option("--profile", help="A profile of the pack (another annotation convention).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Compile the pack afresh: neither read nor write the pack cache."),
+    ] = False,
 ) -> None:
     """Pre-annotate a corpus: every span on original offsets, naming the rule that made it.
 
     Writes one JSON line per example: {"id", "text", "spans": [{"start", "end", "label", "rule"}],
     "meta"}. The file appears only when the whole corpus is done.
     """
-    pack = select_profile(load_pack(rules), profile)
+    compiled = compile_pack(rules, profile, cache=not no_cache)
+    if compiled.cache_note and not quiet:
+        console_err.print(f"[yellow]warning:[/] pack cache not used: {escape(compiled.cache_note)}")
+    pack = compiled.pack
     labels: Counter[str] = Counter()
     per_rule: Counter[str] = Counter()
     examples = chars = 0
     began = time.perf_counter()
     # compiled and started before the progress bar's thread exists, so workers can share one compile
-    annotated = annotate_stream(pack, read_corpus(inputs), workers=workers)
+    annotated = annotate_stream(compiled.annotator, read_corpus(inputs), workers=workers)
     progress = Progress(
         SpinnerColumn(),
         TextColumn("annotating"),
@@ -89,15 +95,3 @@ def annotate(
                 f"{per_rule[rule_id]:,}" if rule_id else "",
             )
     console.print(table)
-
-
-def select_profile(pack: RulePack, profile: str | None) -> RulePack:
-    """The pack narrowed to a profile; an unknown profile is a pack error naming the known ones."""
-    try:
-        return pack.with_profile(profile)
-    except KeyError:
-        known = ", ".join(pack.profiles) or "none"
-        raise RulePackError(
-            str(pack.path),
-            [PackProblem("pack.yaml", None, None, f"no profile {profile!r}; profiles: {known}")],
-        ) from None
