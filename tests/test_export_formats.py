@@ -34,7 +34,7 @@ def hard_examples() -> list[Example]:
 
 def test_every_format_reads_back_to_the_same_spans_for_hard_arabic_texts(tmp_path: Path) -> None:
     examples = hard_examples()
-    report = export_gold(examples, tmp_path, dev_ratio=0.5, seed=1)
+    report = export_gold(examples, tmp_path, dev_share=0.5, seed=1)
     gold = {e.id: sorted(e.spans) for e in examples}
     texts = {e.id: e.text for e in examples}
     assert read_jsonl(tmp_path / "gold.jsonl") == gold

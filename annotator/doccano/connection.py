@@ -70,13 +70,43 @@ def resolve_credentials(url: str | None = None) -> Credentials:
     if bool(username) != bool(password):
         missing = PASSWORD_ENV if username else USERNAME_ENV
         raise CredentialsMissing(f"{missing} is not set", hint=f"set both {USERNAME_ENV} and {PASSWORD_ENV}")
-    local = read_credentials(local_doccano_paths().credentials)
+    try:
+        local = read_credentials(local_doccano_paths().credentials)
+    except CredentialsMissing:
+        if url is not None:
+            check_reachable(url)
+        raise
     if url is not None and url.rstrip("/") != local.url.rstrip("/"):
+        check_reachable(url)
         raise CredentialsMissing(
             f"no credentials for {url}",
             hint=f"set {USERNAME_ENV} and {PASSWORD_ENV} (the local credentials file is for {local.url})",
         )
     return local
+
+
+def check_reachable(url: str, timeout: float = 5.0) -> None:
+    """Raise ``ServerUnreachable`` unless something answers HTTP at ``url`` (whatever the answer).
+
+    Asked before complaining about missing credentials: for a URL where nothing listens, "cannot
+    reach" is the message that helps.
+    """
+    try:
+        requests.get(f"{url.rstrip('/')}/v1/health/", timeout=timeout, allow_redirects=False)
+    except (
+        requests.exceptions.MissingSchema,
+        requests.exceptions.InvalidSchema,
+        requests.exceptions.InvalidURL,
+    ):
+        raise ServerUnreachable(
+            f"{url} is not a doccano URL", hint="give the server's address, e.g. --url http://127.0.0.1:8000"
+        ) from None
+    except requests.RequestException:
+        raise ServerUnreachable(
+            f"cannot reach {url}: nothing answers there",
+            hint="is doccano running at that address? Check --url / DOCCANO_URL; "
+            "start the local one with `annotator doccano up`",
+        ) from None
 
 
 def read_local_url() -> str:
