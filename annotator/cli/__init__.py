@@ -7,8 +7,11 @@ error's exit code (documented in the README). Usage errors are click's: exit cod
 
 from __future__ import annotations
 
+import functools
 import sys
 
+import click
+import typer
 from rich.markup import escape
 
 from annotator.cli.app import app, console_err
@@ -23,11 +26,18 @@ from annotator.cli import evaluate_cmd as _evaluate_cmd  # noqa: F401  isort: sk
 from annotator.cli import doccano_cmd as _doccano_cmd  # noqa: F401  isort: skip
 
 
+@functools.cache
+def _command() -> click.Command:
+    """The click command tree, built once per process (Typer rebuilds it on every call otherwise,
+    about 20 ms, which a program or test that calls ``main`` many times pays each time)."""
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``annotator`` console script; returns the exit code."""
     try:
         # standalone mode: click prints usage errors itself and exits with code 2
-        app(args=argv, prog_name="annotator", standalone_mode=True)
+        _command()(args=argv, prog_name="annotator", standalone_mode=True)
     except SystemExit as exit_:
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else 1)

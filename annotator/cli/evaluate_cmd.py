@@ -11,7 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from annotator.cli.app import app, console
-from annotator.corpus import read_corpus
+from annotator.cli.reading import print_read_warnings
+from annotator.corpus import ReadReport, read_corpus
 from annotator.effort import CLASSES, Effort, measure_effort
 from annotator.errors import InputError
 from annotator.evaluate import Evaluation, evaluate, parse_label_map, top_errors
@@ -43,8 +44,10 @@ def evaluate_command(
     except ValueError as error:
         raise InputError(str(error)) from None
     wanted = {label.strip() for label in labels.split(",") if label.strip()} if labels else None
-    gold_examples = list(read_corpus([gold]))
-    predicted = list(read_corpus([pred]))
+    reading = ReadReport()
+    gold_examples = list(read_corpus([gold], reading))
+    predicted = list(read_corpus([pred], reading))
+    print_read_warnings(reading)
     result = evaluate(gold_examples, predicted, label_map=mapping, labels=wanted)
     measured = measure_effort(predicted, gold_examples) if effort else None
     if as_json:

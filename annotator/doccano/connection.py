@@ -418,7 +418,9 @@ def _export_records(content: bytes) -> Iterator[dict[str, Any]]:
         for name in sorted(archive.namelist()):
             if not name.endswith(".jsonl"):
                 continue
-            for line in archive.read(name).decode("utf-8").splitlines():
+            # split at line feeds only: str.splitlines also splits at U+2028, U+0085 ... that a
+            # text may hold, and JSON writes them unescaped
+            for line in archive.read(name).decode("utf-8").split("\n"):
                 if line.strip():
                     yield json.loads(line)
 
