@@ -242,7 +242,10 @@ def read_jsonl(
         text = record.pop("text")
         raw_id = record.pop("id", None)
         if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
-            raise InputError(f'{where}: "id" must be a string or an integer, not {_json_type(raw_id)}')
+            raise InputError(
+                f'{where}: "id" must be a string or an integer, not {_json_type(raw_id)}',
+                hint='write the id as a string, e.g. "id": "doc-17"',
+            )
         meta = record.pop("meta", {}) or {}
         if not isinstance(meta, dict):
             raise InputError(f'{where}: "meta" must be an object')
@@ -274,7 +277,11 @@ def _spans_from_record(record: dict[str, Any], text: str, where: str) -> tuple[S
             start, end, label = item[0], item[1], item[2]
             spans.append(Span(int(start), int(end), label))
     except (KeyError, IndexError, TypeError, ValueError, OverflowError) as error:
-        raise InputError(f"{where}: malformed span ({error})") from None
+        raise InputError(
+            f"{where}: malformed span ({error})",
+            hint='spans are "spans": [{"start": 0, "end": 5, "label": "LOC"}] '
+            'or doccano\'s "label": [[0, 5, "LOC"]], offsets in characters',
+        ) from None
     for span in spans:
         if span.end > len(text):
             raise InputError(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -73,7 +74,9 @@ def annotate(
     print_read_warnings(reading)
     if not examples:
         console_err.print(
-            f"[yellow]warning:[/] the input holds no examples; {output} is empty", highlight=False
+            f"[yellow]warning:[/] the input holds no examples; {escape(str(output))} is empty",
+            highlight=False,
+            soft_wrap=True,
         )
     if quiet:
         return
