@@ -267,3 +267,25 @@ def test_a_url_that_is_not_one_is_named(
 ) -> None:
     assert main(["export", "--project", "p", "-o", str(tmp_path / "x"), "--url", "localhost"]) == 5
     assert "localhost is not a doccano URL" in capsys.readouterr().err
+
+
+# -- export options ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("share", ["1", "1.5", "-0.2", "nan", "inf"])
+def test_export_refuses_a_dev_share_that_would_empty_train_or_is_not_a_fraction(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_credentials: Path, share: str
+) -> None:
+    code = main(["export", "--project", "p", "-o", str(tmp_path / "x"), "--dev-share", share])
+    assert code == 2  # a usage error, before doccano is asked for anything
+    words = " ".join(capsys.readouterr().err.replace("│", " ").split())
+    assert "Invalid value for '--dev-share': the dev share must be at least 0 and less than 1" in words
+    assert not (tmp_path / "x").exists()
+
+
+def test_export_refuses_an_unknown_format_before_asking_doccano(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_credentials: Path
+) -> None:
+    code = main(["export", "--project", "p", "-o", str(tmp_path / "x"), "--format", "spacy,xml"])
+    assert code == 4
+    assert "unknown export format(s) xml" in capsys.readouterr().err
