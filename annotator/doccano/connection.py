@@ -436,10 +436,14 @@ def write_import_file(records: list[dict[str, Any]], directory: str | None = Non
     """A UTF-8 JSONL file for doccano's import (``start_import`` names the encoding). A record
     with a lone surrogate, which UTF-8 cannot hold, is written ASCII-escaped instead."""
     descriptor, name = tempfile.mkstemp(suffix=".jsonl", prefix="annotator-push-", dir=directory)
-    with os.fdopen(descriptor, "w", encoding=IMPORT_ENCODING) as handle:
-        for record in records:
-            try:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-            except UnicodeEncodeError:
-                handle.write(json.dumps(record, ensure_ascii=True) + "\n")
+    try:
+        with os.fdopen(descriptor, "w", encoding=IMPORT_ENCODING) as handle:
+            for record in records:
+                try:
+                    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                except UnicodeEncodeError:
+                    handle.write(json.dumps(record, ensure_ascii=True) + "\n")
+    except BaseException:  # a full disk, Ctrl-C: leave no half-written temporary file behind
+        Path(name).unlink(missing_ok=True)
+        raise
     return Path(name)
