@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.console import Console
+
+from annotator import __version__
 
 app = typer.Typer(
     name="annotator",
@@ -16,3 +20,19 @@ app = typer.Typer(
 #: results go to stdout, progress and errors to stderr
 console = Console()
 console_err = Console(stderr=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"annotator {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Arabic rule-based pre-annotation for doccano, and the gold corpus that comes back."""

@@ -405,11 +405,39 @@ class Doccano:
     # -- users and members (for setting up annotators) -------------------------------------------
 
     def create_user(self, username: str, password: str) -> int:
+        """Create an account (needs a staff account; doccano applies its password rules)."""
         user = self.call(f"create user {username}", self.client.create_user, username, password)
         return int(user.id)
 
-    def add_member(self, project_id: int, username: str, role: str = "annotator") -> None:
-        self.call(f"add {username} to the project", self.client.add_member, project_id, username, role)
+    def users(self) -> list[dict[str, Any]]:
+        """Every account: ``{"id", "username", "is_superuser", "is_staff"}``."""
+        return list(self.get_json("list users", "users"))
+
+    def roles(self) -> dict[str, int]:
+        """doccano's project roles, name -> id (annotator, annotation_approver, project_admin)."""
+        return {str(role["name"]): int(role["id"]) for role in self.get_json("list roles", "roles")}
+
+    def members(self, project_id: int) -> list[dict[str, Any]]:
+        """The project's members: ``{"id", "user", "role", "username", "rolename"}``."""
+        return list(self.get_json("list members", f"projects/{project_id}/members"))
+
+    def add_member(self, project_id: int, user_id: int, role_id: int) -> None:
+        """Make an account a member of the project with a role."""
+        self.call(
+            "add a member to the project",
+            self._http.post,
+            f"projects/{project_id}/members",
+            json={"user": user_id, "role": role_id},
+        )
+
+    def change_member_role(self, project_id: int, member_id: int, user_id: int, role_id: int) -> None:
+        """Give an existing member another role."""
+        self.call(
+            "change a member's role",
+            self._http.put,
+            f"projects/{project_id}/members/{member_id}",
+            json={"id": member_id, "user": user_id, "role": role_id},
+        )
 
 
 def _export_records(content: bytes) -> Iterator[dict[str, Any]]:
