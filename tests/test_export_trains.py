@@ -20,7 +20,10 @@ from annotator.engine import Annotator
 from annotator.export.split import split_of
 from annotator.model import Example
 from annotator.rules import load_pack
+from tests.test_cli_tables import assert_fits, terminal_80
 from tests.test_gold_loop import Annotators
+
+__all__ = ["terminal_80"]  # the fixture, used by name
 
 pytestmark = pytest.mark.doccano
 
@@ -93,8 +96,10 @@ def test_the_confirmed_seed_corpus_exports_data_that_spacy_debug_data_accepts(
     doccano_env: None,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    terminal_80: None,
 ) -> None:
     gold, people = push_seed_corpus(doccano_admin, project_name, tmp_path)
+    assert_fits(capsys.readouterr().out)  # the push summary
     # a label of the project that no example uses: it must still be in labels.json
     doccano_admin.create_label_type(people.project_id, "MISC", "#911eb4")
     ids = doccano_ids(doccano_admin, project_name)
@@ -104,7 +109,8 @@ def test_the_confirmed_seed_corpus_exports_data_that_spacy_debug_data_accepts(
     capsys.readouterr()
     assert main(["export", "--project", project_name, "-o", str(out)]) == 0
     summary = capsys.readouterr().out
-    assert "labels of the project with no span yet (still in labels.json): MISC" in summary
+    assert_fits(summary)
+    assert "labels of the project with no span yet (still in labels.json): MISC" in " ".join(summary.split())
 
     names = json.loads((out / "labels.json").read_text(encoding="utf-8"))
     assert names == ["O"] + [f"{p}-{label}" for label in ("DATE", "LOC", "MISC", "ORG", "PER") for p in "BI"]
