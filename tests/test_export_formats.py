@@ -209,3 +209,26 @@ def test_an_export_of_nothing_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no examples to export"):
         export_gold([], tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_staging_folder_left_by_a_killed_export_is_replaced_but_a_stranger_folder_is_not(
+    tmp_path: Path,
+) -> None:
+    from annotator.atomic import STAGING_MARK
+    from annotator.errors import OutputError
+
+    target = tmp_path / "export"
+    stale = tmp_path / ".export.partial"
+    stale.mkdir()
+    (stale / STAGING_MARK).touch()
+    (stale / "gold.jsonl").write_text("half", encoding="utf-8")
+    export_gold(hard_examples(), target, formats=("jsonl",))
+    assert not stale.exists() and (target / "manifest.json").is_file()
+
+    stranger = tmp_path / ".other.partial"
+    stranger.mkdir()
+    (stranger / "mine.txt").write_text("keep", encoding="utf-8")
+    with pytest.raises(OutputError, match="a folder this tool did not make"):
+        export_gold(hard_examples(), tmp_path / "other", formats=("jsonl",))
+    assert (stranger / "mine.txt").read_text(encoding="utf-8") == "keep"
+    assert not (tmp_path / "other").exists()

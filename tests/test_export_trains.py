@@ -46,8 +46,7 @@ def push_seed_corpus(admin: Doccano, project: str, tmp_path: Path) -> tuple[list
         for example in gold:
             writer.write(annotator.annotate_example(Example(example.id, example.text)))
     assert main(["push", str(pre), "--project", project, "--rules", str(PACK)]) == 0
-    project_id = admin.project(project).id
-    return gold, Annotators(admin, project_id)
+    return gold, Annotators(admin, admin.project(project))
 
 
 def doccano_ids(admin: Doccano, project: str) -> dict[str, int]:
