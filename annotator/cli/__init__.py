@@ -7,9 +7,12 @@ error's exit code (documented in the README). Usage errors are click's: exit cod
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 
+import click
+import typer
 from rich.markup import escape
 
 from annotator.cli.app import app, console_err
@@ -37,12 +40,23 @@ def load_commands(argv: list[str] | None = None) -> None:
         importlib.import_module(name)
 
 
+@functools.cache
+def _command(registered: tuple[int, int]) -> click.Command:
+    """The click command tree, built once per set of registered commands (Typer rebuilds it on every
+    call otherwise, about 20 ms, which a program or test that calls ``main`` many times pays each
+    time). ``registered`` counts ``app``'s commands and groups: loading another command module
+    changes it, and so builds a new tree."""
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``annotator`` console script; returns the exit code."""
     load_commands(sys.argv[1:] if argv is None else argv)
     try:
         # standalone mode: click prints usage errors itself and exits with code 2
-        app(args=argv, prog_name="annotator", standalone_mode=True)
+        _command((len(app.registered_commands), len(app.registered_groups)))(
+            args=argv, prog_name="annotator", standalone_mode=True
+        )
     except SystemExit as exit_:
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else 1)

@@ -12,8 +12,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from annotator.atomic import check_output_file
 from annotator.cli.app import app, console, console_err
-from annotator.corpus import PreAnnotationWriter, read_corpus
+from annotator.cli.reading import print_read_warnings, skipped_files_line
+from annotator.corpus import PreAnnotationWriter, ReadReport, read_corpus
 from annotator.engine import annotate_stream
 from annotator.pack_cache import compile_pack
 
@@ -38,8 +40,10 @@ def annotate(
     """Pre-annotate a corpus: every span on original offsets, naming the rule that made it.
 
     Writes one JSON line per example: {"id", "text", "spans": [{"start", "end", "label", "rule"}],
-    "meta"}. The file appears only when the whole corpus is done.
+    "meta"}. The file appears only when the whole corpus is done. Files of a folder that are not
+    corpus files, texts of only NUL bytes, and input files without examples are warned about.
     """
+    check_output_file(output)
     compiled = compile_pack(rules, profile, cache=not no_cache)
     if compiled.cache_note and not quiet:
         console_err.print(f"[yellow]warning:[/] pack cache not used: {escape(compiled.cache_note)}")
@@ -49,7 +53,8 @@ def annotate(
     examples = chars = 0
     began = time.perf_counter()
     # compiled and started before the progress bar's thread exists, so workers can share one compile
-    annotated = annotate_stream(compiled.annotator, read_corpus(inputs), workers=workers)
+    reading = ReadReport()
+    annotated = annotate_stream(compiled.annotator, read_corpus(inputs, reading), workers=workers)
     progress = Progress(
         SpinnerColumn(),
         TextColumn("annotating"),
@@ -71,12 +76,28 @@ def annotate(
                 per_rule[span.rule] += 1
             progress.advance(task)
     elapsed = time.perf_counter() - began
+    print_read_warnings(reading)
+    if not examples:
+        console_err.print(
+            f"[yellow]warning:[/] the input holds no examples; {escape(str(output))} is empty",
+            highlight=False,
+            soft_wrap=True,
+        )
     if quiet:
         return
     console.print(
         f"[bold]{examples:,}[/] examples, {chars:,} characters, [bold]{sum(labels.values()):,}[/] spans "
         f"-> {output}  ({elapsed:.1f}s, {pack.fingerprint})"
     )
+    skipped = skipped_files_line(reading)
+    if skipped:
+        console.print(skipped, highlight=False, markup=False)
+    if reading.skipped_texts:
+        console.print(
+            f"skipped {reading.skipped_texts:,} text{'s' if reading.skipped_texts > 1 else ''} "
+            "of nothing but NUL bytes and white space",
+            highlight=False,
+        )
     table = Table(title="spans per label and rule", show_edge=False)
     table.add_column("label")
     table.add_column("spans", justify="right")
