@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PROJECT ?= Libya news 2021
 PACK   ?= rules/ar-news
 
-.PHONY: install demo test lint check-rules chromium postgresql bench bench-dask bench-smoke hotspots doccano-up doccano-down clean
+.PHONY: install demo test lint check-rules chromium postgresql bench bench-dask bench-smoke hotspots startup doccano-up doccano-down clean
 
 # The project's own virtual environment, with the exact versions in constraints.txt.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -64,6 +64,10 @@ bench-smoke: install
 # Where annotate's time goes (phase by phase, rule by rule) and the floor its library calls set.
 hotspots: install
 	$(BIN)/python bench/hotspots.py
+
+# Start-up of annotate and rules check, cold and warm (the compiled-pack cache), against spaCy's import.
+startup: install
+	$(BIN)/python bench/startup.py
 
 doccano-up: install
 	$(BIN)/annotator doccano up

@@ -12,6 +12,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 HOME_ENV = "ANNOTATOR_HOME"
+#: where compiled rule packs are kept (default: ``$ANNOTATOR_HOME/cache/packs``)
+PACK_CACHE_ENV = "ANNOTATOR_PACK_CACHE"
+#: set to 1 (or true/yes) to compile every pack afresh, neither reading nor writing the cache
+NO_PACK_CACHE_ENV = "ANNOTATOR_NO_PACK_CACHE"
 #: Where the embedded doccano's virtual environment lives, when not inside ``ANNOTATOR_HOME``: one
 #: install (about 90 s) can then serve several homes (the test suite's, a second checkout's).
 DOCCANO_VENV_ENV = "ANNOTATOR_DOCCANO_VENV"
@@ -106,3 +110,14 @@ def account_file(url: str, username: str) -> Path:
 def push_journal_dir() -> Path:
     """Journals of pushes in flight, so that a killed push can be resumed without duplicates."""
     return annotator_home() / "push-journal"
+
+
+def pack_cache_dir() -> Path:
+    """The private folder of compiled rule packs (``annotator.pack_cache``)."""
+    configured = os.environ.get(PACK_CACHE_ENV)
+    return Path(configured).expanduser().resolve() if configured else annotator_home() / "cache" / "packs"
+
+
+def pack_cache_disabled() -> bool:
+    """Whether ``ANNOTATOR_NO_PACK_CACHE`` switches the compiled-pack cache off."""
+    return os.environ.get(NO_PACK_CACHE_ENV, "").strip().lower() in ("1", "true", "yes", "on")

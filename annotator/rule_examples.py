@@ -7,6 +7,7 @@ whole pack. Failures say what was expected and what came out, in the same bracke
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from annotator.engine import Annotator
@@ -46,23 +47,28 @@ def _run(annotator: Annotator, rule: str | None, example: RuleExample, default_l
     return ExampleOutcome(rule, example, expected, produced)
 
 
-def run_examples(pack: RulePack) -> list[ExampleOutcome]:
+#: how a pack (or one rule of it, alone) becomes an annotator: ``Annotator`` itself, or
+#: ``CompiledPack.compile``, which reuses the patterns the pack was compiled with
+Compile = Callable[[RulePack], Annotator]
+
+
+def run_examples(pack: RulePack, compiler: Compile = Annotator) -> list[ExampleOutcome]:
     """The outcome of every rule example and pack example."""
     outcomes = []
     for rule in pack.rules:
         if not rule.examples:
             continue
-        alone = Annotator(pack.only({rule.id}))
+        alone = compiler(pack.only({rule.id}))
         outcomes.extend(_run(alone, rule.id, example, rule.label) for example in rule.examples)
     if pack.examples:
-        whole = Annotator(pack)
+        whole = compiler(pack)
         outcomes.extend(_run(whole, None, example, "") for example in pack.examples)
     return outcomes
 
 
-def check_examples(pack: RulePack) -> list[ExampleOutcome]:
+def check_examples(pack: RulePack, compiler: Compile = Annotator) -> list[ExampleOutcome]:
     """Run every example; raise ``RuleExamplesFailed`` listing each failure with file, line and rule."""
-    outcomes = run_examples(pack)
+    outcomes = run_examples(pack, compiler)
     failures = [
         Problem(o.example.location.file, o.example.location.line, o.rule, o.describe())
         for o in outcomes

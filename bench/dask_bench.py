@@ -9,9 +9,10 @@ per line) and writes the same pre-annotation JSONL as the CLI (its digest is che
 
 - ``load``: ``load_pack`` (the same for every contender);
 - ``start``: ``--workers N``: compiling the pack and starting the pool (forked workers share the one
-  compile); ``local:N``: starting a LocalCluster of N one-thread worker processes and loading the
-  pack into every worker (each compiles its own copy, in parallel);
-- ``annotate``: reading, annotating and writing the whole corpus.
+  compile); ``local:N``: starting a LocalCluster of N one-thread worker processes and compiling
+  the pack in this process;
+- ``annotate``: reading, annotating and writing the whole corpus (for Dask, after sending the
+  compiled pack to every worker, which unpickles it).
 
 Throughput is the corpus's characters over ``annotate`` (steady state) and over the whole run (what
 a user waits for); ``CPU s`` is what the whole run cost the machine (this process and every child
@@ -100,14 +101,14 @@ def measure_one(contender: str, pack_path: Path, corpus: Path, output: Path) -> 
                 examples += 1
                 chars += len(example.text)
     else:
-        from annotator.cluster import PackPlugin, annotate_on_cluster, connect, parse_address
+        from annotator.cluster import annotate_on_cluster, connect, parse_address
+        from annotator.engine import Annotator
 
         with connect(parse_address(contender)) as client:
-            # the run's own plugin then finds the pack compiled (the same pack, by value)
-            client.register_plugin(PackPlugin(pack, "bench-warm"), name="bench-warm")
+            annotator = Annotator(pack)  # compiled once, here; the workers receive it compiled
             started = time.perf_counter()
             with PreAnnotationWriter(output) as writer:
-                for example in annotate_on_cluster(client, pack, read_corpus([corpus])):
+                for example in annotate_on_cluster(client, annotator, read_corpus([corpus])):
                     writer.write(example)
                     examples += 1
                     chars += len(example.text)
@@ -136,16 +137,16 @@ def _cpu_seconds() -> float:
 
 def measure_overhead(examples_count: int = 2000) -> dict[str, Any]:
     """Seconds per partition on local:1 and local:2: 1-example partitions against one big one."""
-    from annotator.cluster import PackPlugin, annotate_on_cluster, connect, parse_address
+    from annotator.cluster import annotate_on_cluster, connect, parse_address
+    from annotator.engine import Annotator
     from annotator.model import Example
     from annotator.rules import load_pack
 
-    pack = load_pack(REPO / "rules" / "starter")
+    pack = Annotator(load_pack(REPO / "rules" / "starter"))
     examples = [Example(f"e{n}", "زار الرئيس ليبيا في 3 يناير 2021") for n in range(examples_count)]
     figures: dict[str, Any] = {"examples": examples_count}
     for address in ("local:1", "local:2"):
         with connect(parse_address(address)) as client:
-            client.register_plugin(PackPlugin(pack, "bench-warm"), name="bench-warm")
             timings = {}
             for size in (examples_count, 1, examples_count, 1):  # each twice, interleaved; the best counts
                 began = time.perf_counter()

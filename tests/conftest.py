@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from annotator.errors import PortInUse
-from annotator.paths import DOCCANO_VENV_ENV, HOME_ENV, LocalDoccanoPaths
+from annotator.paths import DOCCANO_VENV_ENV, HOME_ENV, PACK_CACHE_ENV, LocalDoccanoPaths
 from annotator.server import LocalDoccano, read_state
 
 #: the test suite's doccano port, when it must be this one (see ``local_doccano``)
@@ -47,6 +47,15 @@ def isolated_from_the_users_doccano() -> Iterator[None]:
 def suite_doccano_paths() -> LocalDoccanoPaths:
     """Where the suite's doccano keeps its state (its venv is the checkout's)."""
     return LocalDoccanoPaths(TEST_HOME / "doccano", shared_venv=SHARED_VENV)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_pack_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The suite's own compiled-pack cache, shared by its tests: never the user's."""
+    folder = tmp_path_factory.mktemp("pack-cache") / "packs"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(PACK_CACHE_ENV, str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

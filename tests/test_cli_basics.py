@@ -29,3 +29,11 @@ def test_version_works_as_a_console_script() -> None:
 def test_account_commands_have_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*command, "--help"]) == 0
     assert "Usage:" in capsys.readouterr().out
+
+
+def test_commands_loaded_later_in_the_same_process_are_found(capsys: pytest.CaptureFixture[str]) -> None:
+    # `main` loads only the module of the command it runs; a later call runs another command
+    assert main(["cache", "--help"]) == 0
+    assert main(["evaluate", "--help"]) == 0
+    assert main(["doccano", "user", "list", "--help"]) == 0
+    assert "Usage:" in capsys.readouterr().out

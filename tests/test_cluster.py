@@ -331,9 +331,9 @@ def test_losing_the_scheduler_mid_run_stops_with_a_clear_error_and_writes_nothin
         corpus.write_text("\n".join(SEED_LINES * 1000) + "\n", encoding="utf-8")
         scheduler = started[0]
 
-        def reading(paths: list[Path]) -> Iterator[Example]:
+        def reading(paths: list[Path], *rest: object) -> Iterator[Example]:
             """The corpus; the scheduler is killed once 2,500 examples were read (a third of it)."""
-            for count, example in enumerate(read_corpus(paths)):
+            for count, example in enumerate(read_corpus(paths, *rest)):  # type: ignore[arg-type]
                 if count == 2500:
                     scheduler.kill()
                 yield example
@@ -369,3 +369,38 @@ def test_a_partition_that_kills_every_worker_it_runs_on_stops_the_run_naming_its
     deadline = time.monotonic() + 60  # the nannies bring both workers back for the tests after
     while time.monotonic() < deadline and len(dask_client.nthreads()) < 2:
         time.sleep(0.2)
+
+
+def _count_compiles() -> None:
+    """On a worker: count every ``Annotator`` built from a pack from now on."""
+    from annotator import engine
+
+    real = engine.Annotator.__init__
+
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        engine._compiles_seen += 1  # type: ignore[attr-defined]
+        real(self, *args, **kwargs)
+
+    engine._compiles_seen = 0  # type: ignore[attr-defined]
+    engine._real_init = real  # type: ignore[attr-defined]
+    engine.Annotator.__init__ = counting  # type: ignore[method-assign]
+
+
+def _compiles_and_restore() -> int:
+    from annotator import engine
+
+    engine.Annotator.__init__ = engine._real_init  # type: ignore[attr-defined, method-assign]
+    return engine._compiles_seen  # type: ignore[attr-defined]
+
+
+def test_the_pack_is_compiled_once_in_the_client_and_never_on_a_worker(
+    dask_client: Client, corpus: Path, local_output: bytes
+) -> None:
+    dask_client.wait_for_workers(2, timeout=60)
+    dask_client.run(_count_compiles)
+    try:
+        result = list(annotate_on_cluster(dask_client, load_pack(STARTER), read_corpus([corpus])))
+    finally:
+        compiles = dask_client.run(_compiles_and_restore)
+    assert len(compiles) == 2 and set(compiles.values()) == {0}
+    assert len(result) == len(local_output.splitlines())

@@ -11,16 +11,19 @@ from types import ModuleType
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from annotator.atomic import check_output_file
 from annotator.cli.app import app, console, console_err
-from annotator.corpus import PreAnnotationWriter, read_corpus
+from annotator.cli.reading import print_read_warnings, skipped_files_line
+from annotator.corpus import PreAnnotationWriter, ReadReport, read_corpus
 from annotator.engine import annotate_stream
-from annotator.errors import ClusterError, RulePackError
-from annotator.errors import Problem as PackProblem
+from annotator.errors import ClusterError
 from annotator.model import Example
-from annotator.rules import RulePack, load_pack
+from annotator.pack_cache import compile_pack
+from annotator.rules.model import RulePack
 
 
 @app.command()
@@ -35,6 +38,10 @@ def annotate(
         str | None, typer.Option("--profile", help="A profile of the pack (another annotation convention).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Compile the pack afresh: neither read nor write the pack cache."),
+    ] = False,
     dask: Annotated[
         str | None,
         typer.Option(
@@ -48,27 +55,41 @@ def annotate(
     """Pre-annotate a corpus: every span on original offsets, naming the rule that made it.
 
     Writes one JSON line per example: {"id", "text", "spans": [{"start", "end", "label", "rule"}],
-    "meta"}. The file appears only when the whole corpus is done. With --dask the same file is
-    written (this process reads the corpus and writes the output; the cluster annotates).
+    "meta"}. The file appears only when the whole corpus is done. Files of a folder that are not
+    corpus files, texts of only NUL bytes, and input files without examples are warned about.
+    With --dask the same file is written (this process reads the corpus and writes the output;
+    the cluster annotates).
     """
     if dask is not None and workers != 1:
         raise typer.BadParameter("use either --workers or --dask, not both", param_hint="--workers")
-    pack = select_profile(load_pack(rules), profile)
+    check_output_file(output)
+    compiled = compile_pack(rules, profile, cache=not no_cache)
+    if compiled.cache_note and not quiet:
+        console_err.print(f"[yellow]warning:[/] pack cache not used: {escape(compiled.cache_note)}")
+    pack = compiled.pack
+    labels: Counter[str] = Counter()
+    per_rule: Counter[str] = Counter()
+    began = time.perf_counter()
+    reading = ReadReport()
     with contextlib.ExitStack() as stack:
         if dask is None:
-            # compiled and started before the progress bar's thread exists, so workers share one compile
-            annotated = annotate_stream(pack, read_corpus(inputs), workers=workers)
+            # started before the progress bar's thread exists, so forked workers share one compile
+            annotated = annotate_stream(compiled.annotator, read_corpus(inputs, reading), workers=workers)
             where = ""
         else:
             cluster = _cluster_module()
             address = cluster.parse_address(dask)
             if not quiet:
-                console_err.print(f"Dask cluster {address}: connecting, loading the pack on every worker")
+                console_err.print(
+                    f"Dask cluster {address}: connecting, sending the compiled pack to every worker"
+                )
             client = stack.enter_context(cluster.connect(address))
-            annotated = cluster.annotate_on_cluster(client, pack, read_corpus(inputs))
+            annotated = cluster.annotate_on_cluster(client, compiled.annotator, read_corpus(inputs, reading))
             stack.callback(annotated.close)
             where = f", on Dask {address}"
-        _write(annotated, output, pack, quiet, where)
+        examples, chars = _write(annotated, output, labels, per_rule, quiet)
+    elapsed = time.perf_counter() - began
+    _summarise(reading, output, examples, chars, labels, per_rule, pack, elapsed, quiet, where)
 
 
 def _cluster_module() -> ModuleType:
@@ -85,12 +106,15 @@ def _cluster_module() -> ModuleType:
     return cluster
 
 
-def _write(annotated: Iterator[Example], output: Path, pack: RulePack, quiet: bool, where: str) -> None:
-    """Write the annotated stream, with a progress bar, then print the summary tables."""
-    labels: Counter[str] = Counter()
-    per_rule: Counter[str] = Counter()
+def _write(
+    annotated: Iterator[Example],
+    output: Path,
+    labels: Counter[str],
+    per_rule: Counter[str],
+    quiet: bool,
+) -> tuple[int, int]:
+    """Write the annotated stream with a progress bar, counting spans; (examples, characters)."""
     examples = chars = 0
-    began = time.perf_counter()
     progress = Progress(
         SpinnerColumn(),
         TextColumn("annotating"),
@@ -111,13 +135,44 @@ def _write(annotated: Iterator[Example], output: Path, pack: RulePack, quiet: bo
                 labels[span.label] += 1
                 per_rule[span.rule] += 1
             progress.advance(task)
-    elapsed = time.perf_counter() - began
+    return examples, chars
+
+
+def _summarise(
+    reading: ReadReport,
+    output: Path,
+    examples: int,
+    chars: int,
+    labels: Counter[str],
+    per_rule: Counter[str],
+    pack: RulePack,
+    elapsed: float,
+    quiet: bool,
+    where: str,
+) -> None:
+    """The warnings of the read, then (unless quiet) the summary line and the table per label."""
+    print_read_warnings(reading)
+    if not examples:
+        console_err.print(
+            f"[yellow]warning:[/] the input holds no examples; {escape(str(output))} is empty",
+            highlight=False,
+            soft_wrap=True,
+        )
     if quiet:
         return
     console.print(
         f"[bold]{examples:,}[/] examples, {chars:,} characters, [bold]{sum(labels.values()):,}[/] spans "
         f"-> {output}  ({elapsed:.1f}s, {pack.fingerprint}{where})"
     )
+    skipped = skipped_files_line(reading)
+    if skipped:
+        console.print(skipped, highlight=False, markup=False)
+    if reading.skipped_texts:
+        console.print(
+            f"skipped {reading.skipped_texts:,} text{'s' if reading.skipped_texts > 1 else ''} "
+            "of nothing but NUL bytes and white space",
+            highlight=False,
+        )
     table = Table(title="spans per label and rule", show_edge=False)
     table.add_column("label")
     table.add_column("spans", justify="right")
@@ -136,15 +191,3 @@ def _write(annotated: Iterator[Example], output: Path, pack: RulePack, quiet: bo
                 f"{per_rule[rule_id]:,}" if rule_id else "",
             )
     console.print(table)
-
-
-def select_profile(pack: RulePack, profile: str | None) -> RulePack:
-    """The pack narrowed to a profile; an unknown profile is a pack error naming the known ones."""
-    try:
-        return pack.with_profile(profile)
-    except KeyError:
-        known = ", ".join(pack.profiles) or "none"
-        raise RulePackError(
-            str(pack.path),
-            [PackProblem("pack.yaml", None, None, f"no profile {profile!r}; profiles: {known}")],
-        ) from None

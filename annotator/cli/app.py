@@ -17,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
 #: results go to stdout, progress and errors to stderr
 console = Console()
 console_err = Console(stderr=True)
@@ -28,6 +29,8 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
+# the callback also keeps ``app`` a group of commands when only the command being run is registered
+# (``cli.load_commands``): with a single command and no callback Typer would make it the root
 @app.callback()
 def _options(
     version: Annotated[

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from annotator.cli.app import app, console
+from annotator.cli.app import app, console, console_err
+from annotator.pack_cache import compile_pack
 from annotator.rule_examples import check_examples
-from annotator.rules import load_pack
 
 rules_app = typer.Typer(help="Validate and test rule packs.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
@@ -20,14 +21,21 @@ app.add_typer(rules_app, name="rules")
 @rules_app.command("check")
 def check(
     packs: Annotated[list[Path], typer.Argument(help="Rule pack folders (each holds a pack.yaml).")],
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Compile each pack afresh: neither read nor write the pack cache."),
+    ] = False,
 ) -> None:
     """Validate each pack (every problem, with file, line and rule) and run every rule's examples.
 
     Exit code 3: a pack is invalid; 8: a rule's examples did not produce the expected spans.
     """
     for path in packs:
-        pack = load_pack(path)
-        outcomes = check_examples(pack)
+        compiled = compile_pack(path, cache=not no_cache)
+        if compiled.cache_note:
+            console_err.print(f"[yellow]warning:[/] pack cache not used: {escape(compiled.cache_note)}")
+        pack = compiled.pack
+        outcomes = check_examples(pack, compiled.compile)
         kinds = Counter(rule.kind.value for rule in pack.rules)
         terms = sum(
             len(getattr(rule.config, "source", None).terms)
