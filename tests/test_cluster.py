@@ -165,9 +165,10 @@ def _busy_worker(client: Client) -> str:
     """A worker that is running a partition of the run, or holds a result not yet taken."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        for worker, keys in {**client.has_what(), **client.processing()}.items():
-            if any(str(key).startswith("annotate-") for key in keys):
-                return worker
+        for held in (client.processing(), client.has_what()):  # running, or finished and not yet taken
+            for worker, keys in held.items():
+                if any(str(key).startswith("annotate-") for key in keys):
+                    return worker
         time.sleep(0.01)
     raise AssertionError("no worker had any partition of the run to lose")
 
