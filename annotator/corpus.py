@@ -131,8 +131,20 @@ def _spans_from_record(record: dict[str, Any], text: str, where: str) -> tuple[S
     spans: list[Span] = []
     try:
         for item in record.pop("spans", None) or []:
+            source = item.get("source")
+            pointer = (
+                (str(source["example"]), int(source["start"]), int(source["end"]))
+                if source is not None
+                else None
+            )
             spans.append(
-                Span(int(item["start"]), int(item["end"]), str(item["label"]), str(item.get("rule", "")))
+                Span(
+                    int(item["start"]),
+                    int(item["end"]),
+                    str(item["label"]),
+                    str(item.get("rule", "")),
+                    pointer,
+                )
             )
         for item in record.pop("label", None) or []:
             start, end, label = item[0], item[1], item[2]

@@ -1,8 +1,11 @@
 """Run the examples written in a rule pack, like unit tests for rules.
 
 Each rule's examples run against that rule ALONE (its matches resolved with the pack's overlap
-policy) and must produce exactly the bracketed spans. The pack's own examples run against the
-whole pack. Failures say what was expected and what came out, in the same bracket markup.
+policy) and must produce exactly the bracketed spans; a ``propagate`` rule runs with the rules it
+propagates from, and its examples mark their spans too. An example written as a list is one
+document of several paragraphs. The pack's own examples run against the whole pack, a profile's
+against the pack under that profile. Failures say what was expected and what came out, in the same
+bracket markup (paragraphs joined by " ¶ ").
 """
 
 from __future__ import annotations
@@ -11,16 +14,20 @@ from dataclasses import dataclass
 
 from annotator.engine import Annotator
 from annotator.errors import Problem, RuleExamplesFailed, TimeLimitExceeded
+from annotator.model import Example
 from annotator.rules.markup import render_markup
-from annotator.rules.model import RuleExample, RulePack
+from annotator.rules.model import PropagateRule, RuleExample, RulePack
+
+#: how the paragraphs of a document example are joined when a failure is shown
+PARAGRAPH_MARK = " ¶ "
 
 
 @dataclass(frozen=True)
 class ExampleOutcome:
     rule: str | None  # None: a pack-level example
     example: RuleExample
-    expected: frozenset[tuple[int, int, str]]
-    produced: frozenset[tuple[int, int, str]]
+    expected: frozenset[tuple[int, int, int, str]]  # (paragraph, start, end, label)
+    produced: frozenset[tuple[int, int, int, str]]
     error: str | None = None
 
     @property
@@ -30,33 +37,49 @@ class ExampleOutcome:
     def describe(self) -> str:
         if self.error:
             return self.error
-        text = self.example.text
-        return (
-            f"expected {render_markup(text, sorted(self.expected))!r}, "
-            f"got {render_markup(text, sorted(self.produced))!r}"
+        return f"expected {self._render(self.expected)!r}, got {self._render(self.produced)!r}"
+
+    def _render(self, spans: frozenset[tuple[int, int, int, str]]) -> str:
+        return PARAGRAPH_MARK.join(
+            render_markup(part.text, sorted(span[1:] for span in spans if span[0] == index))
+            for index, part in enumerate(self.example.paragraphs)
         )
 
 
 def _run(annotator: Annotator, rule: str | None, example: RuleExample, default_label: str) -> ExampleOutcome:
-    expected = frozenset((s.start, s.end, s.label or default_label) for s in example.expected)
+    parts = example.paragraphs
+    expected = frozenset(
+        (index, s.start, s.end, s.label or default_label)
+        for index, part in enumerate(parts)
+        for s in part.expected
+    )
+    document = [Example(f"paragraph-{index + 1}", part.text) for index, part in enumerate(parts)]
     try:
-        produced = frozenset(span.key for span in annotator.annotate(example.text))
+        annotated = annotator.annotate_document(document)
     except TimeLimitExceeded as error:
         return ExampleOutcome(rule, example, expected, frozenset(), error=str(error))
+    produced = frozenset((index, *span.key) for index, done in enumerate(annotated) for span in done.spans)
     return ExampleOutcome(rule, example, expected, produced)
 
 
 def run_examples(pack: RulePack) -> list[ExampleOutcome]:
-    """The outcome of every rule example and pack example."""
+    """The outcome of every rule example, pack example and profile example."""
     outcomes = []
-    for rule in pack.rules:
+    for rule in pack.all_rules:
         if not rule.examples:
             continue
-        alone = Annotator(pack.only({rule.id}))
-        outcomes.extend(_run(alone, rule.id, example, rule.label) for example in rule.examples)
+        alone = {rule.id}
+        if isinstance(rule.config, PropagateRule):
+            alone.update(rule.config.sources)
+        annotator = Annotator(pack.only(alone))
+        outcomes.extend(_run(annotator, rule.id, example, rule.label) for example in rule.examples)
     if pack.examples:
-        whole = Annotator(pack)
+        whole = Annotator(pack.with_profile(None))
         outcomes.extend(_run(whole, None, example, "") for example in pack.examples)
+    for name, profile in pack.profiles.items():
+        if profile.examples:
+            under = Annotator(pack.with_profile(name))
+            outcomes.extend(_run(under, None, example, "") for example in profile.examples)
     return outcomes
 
 

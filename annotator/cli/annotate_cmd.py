@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from annotator.cli.app import app, console, console_err
 from annotator.corpus import PreAnnotationWriter, read_corpus
+from annotator.documents import key_path
 from annotator.engine import annotate_stream
 from annotator.errors import Problem as PackProblem
 from annotator.errors import RulePackError
@@ -30,20 +32,36 @@ def annotate(
     profile: Annotated[
         str | None, typer.Option("--profile", help="A profile of the pack (another annotation convention).")
     ] = None,
+    doc_key: Annotated[
+        str | None,
+        typer.Option(
+            "--doc-key",
+            help="The meta key that groups consecutive examples into one document for propagate rules "
+            "(default: the pack's documents.key, else meta.doc).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
 ) -> None:
     """Pre-annotate a corpus: every span on original offsets, naming the rule that made it.
 
     Writes one JSON line per example: {"id", "text", "spans": [{"start", "end", "label", "rule"}],
-    "meta"}. The file appears only when the whole corpus is done.
+    "meta"}; a span of a propagate rule also names its "source" mention. The file appears only when
+    the whole corpus is done.
     """
     pack = select_profile(load_pack(rules), profile)
+    documents = pack.documents
+    if doc_key is not None:
+        try:
+            key_path(doc_key)
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--doc-key") from None
+        documents = replace(documents, key=doc_key)
     labels: Counter[str] = Counter()
     per_rule: Counter[str] = Counter()
     examples = chars = 0
     began = time.perf_counter()
     # compiled and started before the progress bar's thread exists, so workers can share one compile
-    annotated = annotate_stream(pack, read_corpus(inputs), workers=workers)
+    annotated = annotate_stream(pack, read_corpus(inputs), workers=workers, documents=documents)
     progress = Progress(
         SpinnerColumn(),
         TextColumn("annotating"),
