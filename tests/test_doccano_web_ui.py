@@ -36,12 +36,12 @@ from annotator.engine import Annotator
 from annotator.model import Example, Span
 from annotator.rules import load_pack
 from annotator.rules.model import LabelSpec
+from tests.seeds import seed_paragraphs
 
 pytestmark = [pytest.mark.doccano, pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTER = ROOT / "rules" / "starter"
-SEEDS = ROOT / "seeds" / "libya-news-2021.txt"
 SCREENSHOT = ROOT / "test-artifacts" / "web-ui-pre-annotations.png"
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -161,7 +161,7 @@ def pre_annotated_examples() -> tuple[list[Example], list[LabelSpec]]:
     """Two seed paragraphs annotated by the starter pack, and the emoji text with known entities."""
     pack = load_pack(STARTER)
     annotator = Annotator(pack)
-    paragraphs = [line for line in SEEDS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    paragraphs = seed_paragraphs()
     examples = [annotator.annotate_example(Example(f"seed-{i}", paragraphs[i])) for i in SEED_LINES]
     assert all(example.spans for example in examples), "the chosen seed paragraphs should get spans"
     emoji_spans = []

@@ -13,6 +13,7 @@ from annotator.errors import TimeLimitExceeded
 from annotator.model import Example
 from annotator.rules import load_pack
 from tests.packs import DEFAULT_HEADER, pack_of, surfaces
+from tests.seeds import seed_paragraphs
 
 MACRO_HEADER = (
     DEFAULT_HEADER
@@ -133,11 +134,7 @@ def test_parallel_annotation_gives_the_same_results_in_the_same_order(
     monkeypatch: pytest.MonkeyPatch, forked: bool
 ) -> None:
     pack = load_pack(Path(__file__).resolve().parent.parent / "rules" / "starter")
-    lines = (
-        (Path(__file__).resolve().parent.parent / "seeds" / "libya-news-2021.txt")
-        .read_text("utf-8")
-        .splitlines()
-    )
+    lines = seed_paragraphs()
     examples = [Example(f"e{i}", line) for i, line in enumerate(lines * 30) if line.strip()]
     serial = list(annotate_stream(pack, examples, workers=1))
     monkeypatch.setattr(engine, "_fork_is_safe", lambda: forked)
