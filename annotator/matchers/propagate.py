@@ -39,26 +39,33 @@ class _Form:
 
 
 def name_forms(normalised: str, config: PropagateRule) -> list[str]:
-    """The forms a name (normalised, single spaces) propagates as, per ``config``."""
+    """The forms a name (normalised, single spaces) propagates as, per ``config``.
+
+    ``exclude`` words are never a form on their own; a last word after an excluded word (a particle
+    such as بن or ابو) keeps it: "اسامه بن لادن" propagates as "بن لادن" and "اسامه بن لادن".
+    """
     words = normalised.split()
     if not words:
         return []
     if words[0].startswith("لل"):  # the fused form of the article after ل: "للامم المتحده"
         words[0] = ARTICLE + words[0][2:]
     excluded = config.exclude
+    tail = words[-1:]
+    if len(words) >= 2 and words[-2] in excluded:
+        tail = words[-2:]
     forms = []
     if "full" in config.forms:
         forms.append(" ".join(words))
-    if len(words) >= 2 and "last" in config.forms:
-        forms.append(words[-1])
-    if len(words) >= 3 and "first_last" in config.forms:
-        forms.append(f"{words[0]} {words[-1]}")
+    if len(words) > len(tail) and "last" in config.forms:
+        forms.append(" ".join(tail))
+    if len(words) > len(tail) + 1 and "first_last" in config.forms:
+        forms.append(" ".join([words[0], *tail]))
     return [
         form
         for form in dict.fromkeys(forms)
         if form not in excluded
-        and all(len(word) >= config.min_chars for word in form.split())
         and form.split()[-1] not in excluded
+        and all(len(word) >= config.min_chars or word in excluded for word in form.split())
     ]
 
 
