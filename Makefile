@@ -11,7 +11,7 @@ PACK   ?= rules/ar-news
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[test,build-rules]'
 	touch $@
 
 install: $(VENV)/.installed
