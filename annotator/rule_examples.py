@@ -83,14 +83,62 @@ def run_examples(pack: RulePack) -> list[ExampleOutcome]:
     return outcomes
 
 
+@dataclass(frozen=True)
+class GuardOutcome:
+    """What one rule tagged on the pack's guard prose (every span there is a false positive)."""
+
+    rule: str
+    spans: tuple[str, ...]  # the surfaces it tagged
+    rate: float  # spans per 10,000 characters
+    passed: bool
+
+
+def run_guard(pack: RulePack) -> list[GuardOutcome]:
+    """Every rule of the guard's labels (under any profile) on the guard prose, worst first."""
+    guard = pack.guard
+    if guard is None or not guard.texts:
+        return []
+    from dataclasses import replace
+
+    everything = Annotator(replace(pack, rules=pack.all_rules))
+    found: dict[str, list[str]] = {}
+    for text in guard.texts:
+        for span in everything.annotate(text):
+            if span.label in guard.labels:
+                found.setdefault(span.rule, []).append(text[span.start : span.end])
+    size = max(1, guard.characters)
+    outcomes = []
+    for rule in pack.all_rules:
+        if rule.label not in guard.labels:
+            continue
+        spans = tuple(found.get(rule.id, ()))
+        rate = len(spans) * 10_000 / size
+        outcomes.append(GuardOutcome(rule.id, spans, rate, rate <= guard.max_rate))
+    return sorted(outcomes, key=lambda outcome: (-outcome.rate, outcome.rule))
+
+
 def check_examples(pack: RulePack) -> list[ExampleOutcome]:
-    """Run every example; raise ``RuleExamplesFailed`` listing each failure with file, line and rule."""
+    """Run every example and the guard; raise ``RuleExamplesFailed`` listing each failure with file,
+    line and rule."""
     outcomes = run_examples(pack)
     failures = [
         Problem(o.example.location.file, o.example.location.line, o.rule, o.describe())
         for o in outcomes
         if not o.passed
     ]
+    guard = pack.guard
+    for outcome in run_guard(pack):
+        if not outcome.passed and guard is not None:
+            shown = ", ".join(repr(surface) for surface in outcome.spans[:5])
+            failures.append(
+                Problem(
+                    ", ".join(guard.files),
+                    None,
+                    outcome.rule,
+                    f"tags {len(outcome.spans)} spans in prose that has none ({outcome.rate:.1f} per 10,000 "
+                    f"characters, at most {guard.max_rate:g}): {shown}",
+                )
+            )
     if failures:
         raise RuleExamplesFailed(str(pack.path), failures)
     return outcomes

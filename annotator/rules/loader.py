@@ -33,6 +33,7 @@ from annotator.rules.model import (
     PROPAGATION_FORMS,
     DocumentSettings,
     GazetteerRule,
+    Guard,
     LabelSpec,
     Location,
     OverlapPolicy,
@@ -65,7 +66,9 @@ PACK_KEYS = {
     "examples",
     "profiles",
     "documents",
+    "guard",
 }
+GUARD_KEYS = {"files", "labels", "max_rate"}
 PROFILE_KEYS = {"description", "skip", "examples"}
 DOCUMENT_KEYS = {"key", "max_examples", "max_chars"}
 LABEL_KEYS = {"colour", "color", "description"}
@@ -260,6 +263,7 @@ class _PackLoader:
         profiles = self.profiles(header, rules)
         rules = self.resolve_propagation(rules)
         documents = self.documents(header)
+        guard = self.guard(header)
 
         if self.problems:
             raise RulePackError(str(self.root), self.problems)
@@ -277,6 +281,7 @@ class _PackLoader:
             examples=examples,
             profiles=profiles,
             documents=documents,
+            guard=guard,
             written=tuple(rules),
         )
         return pack.with_profile(None)
@@ -310,6 +315,58 @@ class _PackLoader:
                 value = getattr(defaults, name)
             sizes[name] = value
         return DocumentSettings(key, **sizes)
+
+    def guard(self, header: LocatedDict) -> Guard | None:
+        """The pack's ``guard``: prose files (a text per line) where rules of some labels find nothing."""
+        raw = header.get("guard")
+        if raw is None:
+            return None
+        if not isinstance(raw, LocatedDict):
+            self.problem(
+                PACK_FILE,
+                header.line_of("guard"),
+                None,
+                "'guard' must be a mapping (files, labels, max_rate)",
+            )
+            return None
+        self.check_keys(raw, GUARD_KEYS, PACK_FILE, None, "guard", required=("files",))
+        files = raw.get("files", [])
+        if isinstance(files, str):
+            files = [files]
+        if not isinstance(files, list) or not all(isinstance(name, str) for name in files):
+            self.problem(
+                PACK_FILE, raw.line_of("files"), None, "guard.files must be a list of files in the pack"
+            )
+            return None
+        texts: list[str] = []
+        for name in files:
+            path = self.inside_pack(name, PACK_FILE, raw.line_of("files"), None)
+            if path is None:
+                continue
+            if not path.is_file():
+                self.problem(PACK_FILE, raw.line_of("files"), None, f"guard file {name} does not exist")
+                continue
+            try:
+                texts.extend(text for _, text in read_term_file(path))
+            except (UnicodeDecodeError, OSError) as error:
+                self.problem(PACK_FILE, raw.line_of("files"), None, f"guard file {name}: {_why(error)}")
+        labels = raw.get("labels", list(self.labels))
+        if not isinstance(labels, list) or not all(label in self.labels for label in labels):
+            known = ", ".join(self.labels)
+            self.problem(
+                PACK_FILE, raw.line_of("labels"), None, f"guard.labels must list pack labels ({known})"
+            )
+            return None
+        rate = raw.get("max_rate", 0.0)
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < float("inf"):
+            self.problem(
+                PACK_FILE,
+                raw.line_of("max_rate"),
+                None,
+                "guard.max_rate must be spans per 10,000 characters, >= 0",
+            )
+            return None
+        return Guard(tuple(files), tuple(texts), tuple(labels), float(rate))
 
     def resolve_propagation(self, rules: list[Rule]) -> list[Rule]:
         """Expand each propagate rule's ``from`` patterns to rule ids; report patterns that name

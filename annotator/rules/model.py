@@ -145,6 +145,21 @@ class DocumentSettings:
 
 
 @dataclass(frozen=True)
+class Guard:
+    """Ordinary prose where rules of ``labels`` should find nothing: ``rules check`` counts what each
+    such rule tags there and fails a rule above ``max_rate`` spans per 10,000 characters."""
+
+    files: tuple[str, ...]
+    texts: tuple[str, ...]
+    labels: tuple[str, ...]
+    max_rate: float = 0.0
+
+    @property
+    def characters(self) -> int:
+        return sum(len(text) for text in self.texts)
+
+
+@dataclass(frozen=True)
 class Profile:
     """A named variant of a pack for another annotation convention: the rules it leaves out, and the
     pack examples that hold under it (rules that name the profile in ``profiles`` run only under it)."""
@@ -196,6 +211,7 @@ class RulePack:
     profiles: dict[str, Profile] = field(default_factory=dict)
     profile: str | None = None  # the profile this pack was narrowed to, if any
     documents: DocumentSettings = field(default_factory=DocumentSettings)
+    guard: Guard | None = None
     #: every rule written in the pack, also those of other profiles (``rules``: the ones that run)
     written: tuple[Rule, ...] = ()
 
