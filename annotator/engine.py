@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
-from annotator.arabic import Normalizer
+from annotator.arabic import NormalizedText, Normalizer
 from annotator.documents import split_documents
 from annotator.errors import TimeLimitExceeded
 from annotator.matchers.alarm import AlarmExpired, TextAlarm
@@ -49,6 +49,7 @@ class Annotator:
         self._regexes: list[CompiledRegex] = []
         self._triggers: dict[int, CompiledTrigger] = {}
         self._anchor_slots: dict[int, int] = {}  # term-index slot -> token rule index
+        self._required: dict[int, int] = {}  # regex rule index -> the anchor id of its 'requires' strings
         token_rules = []
         self._propagators: list[Propagator] = []
         self._propagated_from: dict[str, int] = {}  # source rule id -> propagator
@@ -61,6 +62,9 @@ class Annotator:
                 self._regexes.append(
                     CompiledRegex(index, config.pattern, config.group, rule.clitics, ignore_case, timeout)
                 )
+                if config.requires:
+                    self._required[index] = 2 * rule_count + index
+                    self._terms.add_anchors(2 * rule_count + index, config.requires)
             elif isinstance(config, TriggerRule):
                 self._triggers[index] = CompiledTrigger(index, config, rule.clitics, ignore_case, timeout)
                 if not config.trigger.is_pattern:
@@ -113,7 +117,10 @@ class Annotator:
         Raises ``TimeLimitExceeded`` naming the rule that was running when the text's matching ran
         past the pack's time limit (``match_timeout`` per 10,000 characters; see ``alarm``).
         """
-        view = self.normalizer.normalize(text)
+        return self._rows(self.normalizer.normalize(text))
+
+    def _rows(self, view: NormalizedText) -> list[CandidateRow]:
+        """``candidate_rows`` of a text already normalised."""
         norm = view.text
         hits: list[tuple[int, int, int]] = []
         limit = time_limit(self.pack.match_timeout, norm)
@@ -125,6 +132,7 @@ class Annotator:
                 rule_count = len(self._ids)
                 term_hits, anchors = self._terms.scan_all(norm)
                 anchored = self._anchored
+                required = self._required
                 for start, end, slot in term_hits:
                     if slot >= rule_count:
                         token_rules.add(self._anchor_slots[slot])
@@ -135,6 +143,8 @@ class Annotator:
                 # an anchored rule runs only where the scan saw one of its prefixes, at those places
                 for compiled in self._regexes:
                     current = compiled.rule_index
+                    if current in required and required[current] not in anchors:
+                        continue  # none of the strings it requires is in the text
                     if current not in anchored or current in anchors:
                         starts = anchors[current] if current in anchored else None
                         hits.extend(compiled.find(norm, starts, guarded))
@@ -166,15 +176,13 @@ class Annotator:
     def annotate(self, text: str) -> list[Span]:
         """The resolved spans of ``text`` (a document of one), on its original offsets, each naming
         its rule."""
-        spans = self._resolved(text)
-        if self._propagators and spans:
-            spans = self._memory().extend("", text, spans)
-        return spans
-
-    def _resolved(self, text: str) -> list[Span]:
         if not text:
             return []
-        return resolve_rows(self.candidate_rows(text), self.pack.overlap)
+        view = self.normalizer.normalize(text)
+        spans = resolve_rows(self._rows(view), self.pack.overlap)
+        if self._propagators and spans:
+            spans = self._memory().extend("", view, spans)
+        return spans
 
     def _memory(self) -> NameMemory:
         return NameMemory(self._propagators, self._propagated_from, self.normalizer)
@@ -189,12 +197,16 @@ class Annotator:
         memory = self._memory() if self._propagators else None
         annotated = []
         for example in examples:
+            if not example.text:
+                annotated.append(replace(example, spans=()))
+                continue
+            view = self.normalizer.normalize(example.text)
             try:
-                spans = self._resolved(example.text)
+                spans = resolve_rows(self._rows(view), self.pack.overlap)
             except TimeLimitExceeded as error:
                 raise TimeLimitExceeded(error.rule, error.seconds, example.id) from None
             if memory is not None:
-                spans = memory.extend(example.id, example.text, spans)
+                spans = memory.extend(example.id, view, spans)
             annotated.append(replace(example, spans=tuple(spans)))
         return annotated
 

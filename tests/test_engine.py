@@ -160,3 +160,17 @@ def test_empty_and_whitespace_texts_have_no_spans(tmp_path: Path) -> None:
     annotator = Annotator(pack)
     assert annotator.annotate("") == []
     assert annotator.annotate("   \n ") == []
+
+
+def test_regex_rule_with_requires_runs_only_on_texts_holding_one_of_its_strings(tmp_path: Path) -> None:
+    rules = (
+        "rules:\n  - id: per.surname\n    kind: regex\n    label: PER\n"
+        "    pattern: '[^\\W\\d_]+(?:وف|سكي)(?!\\w)'\n    requires: [وف, سكي]\n"
+    )
+    annotator = Annotator(pack_of(tmp_path, rules))
+    assert surfaces(annotator, "فاز كافلنيكوف على بيتروفسكي") == ["كافلنيكوف", "بيتروفسكي"]
+    assert annotator.annotate("لا شيء هنا") == []
+    # the same matches as without the filter
+    plain = Annotator(pack_of(tmp_path / "plain", rules.replace("    requires: [وف, سكي]\n", "")))
+    text = "فاز كافلنيكوف ومعروف"
+    assert annotator.annotate(text) == plain.annotate(text)

@@ -13,8 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from annotator.arabic import ARTICLE, CliticPolicy, Normalizer
-from annotator.matchers.terms import TermIndex
+from annotator.arabic import (
+    ARTICLE,
+    CliticPolicy,
+    NormalizedText,
+    Normalizer,
+    clitic_start,
+    fused_article_variant,
+    spelling_variants,
+)
 from annotator.model import Span
 from annotator.rules.model import PropagateRule
 
@@ -49,7 +56,7 @@ def name_forms(normalised: str, config: PropagateRule) -> list[str]:
         return []
     if words[0].startswith("لل"):  # the fused form of the article after ل: "للامم المتحده"
         words[0] = ARTICLE + words[0][2:]
-    excluded = config.exclude
+    excluded = frozenset(config.exclude)
     tail = words[-1:]
     if len(words) >= 2 and words[-2] in excluded:
         tail = words[-2:]
@@ -79,27 +86,22 @@ class NameMemory:
         self._sources = sources  # source rule id -> propagator index
         self._normalizer = normalizer
         self._forms: dict[str, _Form] = {}
-        self._slots: list[tuple[str, _Form]] = []
-        self._index: TermIndex | None = None
+        #: what to look for: (string, fused, form), with the spelling variants and the لل form
+        self._needles: list[tuple[str, bool, _Form]] = []
         self._paragraph = -1
 
-    def extend(self, example_id: str, text: str, spans: list[Span]) -> list[Span]:
-        """``spans`` (one example's resolved spans, in document order) plus its propagated mentions."""
+    def extend(self, example_id: str, view: NormalizedText, spans: list[Span]) -> list[Span]:
+        """``spans`` (one example's resolved spans, in document order) plus its propagated mentions;
+        ``view`` is the example's normalised text."""
         self._paragraph += 1
+        text = view.original
         for span in spans:
             propagator = self._sources.get(span.rule)
             if propagator is not None:
                 self._learn(propagator, example_id, span, text[span.start : span.end])
-        if not self._slots:
+        if not self._needles:
             return spans
-        if self._index is None:
-            index = TermIndex()
-            for slot, (term, form) in enumerate(self._slots):
-                index.add(slot, [term], self._propagators[form.propagator].clitics)
-            index.build()
-            self._index = index
-        view = self._normalizer.normalize(text)
-        hits = self._index.scan(view.text)
+        hits = self._find(view.text)
         if not hits:
             return spans
         if not view.is_identity:
@@ -107,7 +109,7 @@ class NameMemory:
         taken = [(span.start, span.end) for span in spans]
         added = []
         for start, end, slot in sorted(hits, key=lambda hit: (hit[0], hit[0] - hit[1])):
-            form = self._slots[slot][1]
+            form = self._needles[slot][2]
             if form.paragraph == self._paragraph and start < form.end:
                 continue  # before (or inside) its own source
             if any(start < kept_end and kept_start < end for kept_start, kept_end in taken):
@@ -133,5 +135,25 @@ class NameMemory:
                 continue
             known = _Form(propagator, self._paragraph, example_id, span.start, span.end)
             self._forms[form] = known
-            self._slots.append((form, known))
-            self._index = None
+            for variant in spelling_variants(form):
+                self._needles.append((variant, False, known))
+                fused = fused_article_variant(variant)
+                if fused is not None and self._propagators[propagator].clitics is not CliticPolicy.NONE:
+                    self._needles.append((fused, True, known))
+
+    def _find(self, text: str) -> list[tuple[int, int, int]]:
+        """(start, end, needle) of every occurrence of a known form in the normalised ``text`` that
+        respects word boundaries and the propagate rule's clitic policy (as gazetteer terms do).
+
+        A document knows a few dozen forms, so ``str.find`` per form beats building an automaton."""
+        hits = []
+        for slot, (needle, fused, form) in enumerate(self._needles):
+            policy = self._propagators[form.propagator].clitics
+            position = text.find(needle)
+            while position >= 0:
+                end = position + len(needle)
+                start = clitic_start(text, position, end, policy, fused)
+                if start is not None:
+                    hits.append((start, end, slot))
+                position = text.find(needle, position + 1)
+        return hits

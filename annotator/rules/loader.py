@@ -76,7 +76,7 @@ RULE_FILE_KEYS = {"rules", "description"}
 COMMON_RULE_KEYS = {"id", "kind", "label", "priority", "clitics", "description", "examples", "profiles"}
 KIND_KEYS: dict[RuleKind, set[str]] = {
     RuleKind.GAZETTEER: {"terms", "files"},
-    RuleKind.REGEX: {"pattern", "group"},
+    RuleKind.REGEX: {"pattern", "group", "requires"},
     RuleKind.TOKENS: {"pattern", "patterns"},
     RuleKind.TRIGGER: {"trigger", "target", "position", "between"},
     RuleKind.PROPAGATE: {"from", "forms", "exclude", "min_chars"},
@@ -810,7 +810,16 @@ class _PackLoader:
         ):
             self.problem(file, raw.line_of("group"), rule, f"the pattern has no group {group!r}")
             return None
-        return RegexRule(pattern, group)
+        requires = raw.get("requires", [])
+        if not isinstance(requires, list) or not all(
+            isinstance(item, str) and item.strip() for item in requires
+        ):
+            self.problem(
+                file, raw.line_of("requires"), rule, "'requires' must be a list of non-empty strings"
+            )
+            return None
+        normalised = tuple(dict.fromkeys(self.normalizer.normalize_term(item) for item in requires))
+        return RegexRule(pattern, group, normalised)
 
     def trigger_rule(self, raw: LocatedDict, file: str, rule: str) -> TriggerRule | None:
         for key in ("trigger", "target"):

@@ -95,6 +95,9 @@ class GazetteerRule:
 class RegexRule:
     pattern: str  # macro-expanded, literals normalised
     group: int | str = 0
+    #: normalised strings one of which a text must contain for the rule to run on it at all (a cheap
+    #: filter for patterns that cannot be anchored on their first characters); empty: always run
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
