@@ -7,7 +7,7 @@ PACK   ?= rules/ar-news
 # the seed article's gold tags ministries and councils: the ar-news profile that does too
 PROFILE ?= institutions
 
-.PHONY: install demo test lint check-rules chromium bench bench-smoke hotspots doccano-up doccano-down clean
+.PHONY: install demo test lint check-rules chromium bench bench-smoke hotspots startup doccano-up doccano-down clean
 
 # The project's own virtual environment, with the exact versions in constraints.txt.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -54,6 +54,10 @@ bench-smoke: install
 # Where annotate's time goes (phase by phase, rule by rule) and the floor its library calls set.
 hotspots: install
 	$(BIN)/python bench/hotspots.py
+
+# Start-up of annotate and rules check, cold and warm (the compiled-pack cache), against spaCy's import.
+startup: install
+	$(BIN)/python bench/startup.py
 
 doccano-up: install
 	$(BIN)/annotator doccano up

@@ -2,8 +2,10 @@
 
 No I/O here. An ``Annotator`` compiles a validated ``RulePack`` once (one Aho-Corasick automaton for
 every term-based rule, one regex per regex rule, one spaCy matcher for token rules) and is then a
-pure function of the text. For a corpus, ``annotate_stream`` keeps a bounded number of chunks in
-flight across worker processes and yields results in input order.
+pure function of the text. It pickles whole (``annotator.pack_cache`` keeps it on disk), except for
+spaCy's matcher, which is rebuilt from the token patterns before the first text. For a corpus,
+``annotate_stream`` keeps a bounded number of chunks in flight across worker processes and yields
+results in input order.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from annotator.rules.model import (
 
 
 class Annotator:
-    """A compiled rule pack. Thread-compatible, picklable through its pack."""
+    """A compiled rule pack. Thread-compatible and picklable (spaCy's matcher is rebuilt on first use)."""
 
     def __init__(self, pack: RulePack) -> None:
         self.pack = pack
@@ -93,16 +95,30 @@ class Annotator:
             for index, rule in enumerate(pack.rules)
             if rule.kind is RuleKind.TOKENS and not rule.config.anchors  # type: ignore[union-attr]
         }
+        self._token_rules = token_rules
         self._tokens = None
-        if token_rules:
-            from annotator.matchers.tokens import CompiledTokens
-
-            self._tokens = CompiledTokens(token_rules)
+        self.prepare()
         self._terms.build()
         self._alarm = TextAlarm()
         self._labels = [rule.label for rule in pack.rules]
         self._ids = [rule.id for rule in pack.rules]
         self._priorities = [rule.priority for rule in pack.rules]
+
+    def prepare(self) -> None:
+        """Build what pickling leaves out (spaCy's token matcher, if the pack has token rules).
+
+        Called before the first text (never under its time limit) and before worker processes
+        fork, so that they share it.
+        """
+        if self._token_rules and self._tokens is None:
+            from annotator.matchers.tokens import CompiledTokens
+
+            self._tokens = CompiledTokens(self._token_rules)
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_tokens"] = None  # spaCy's vocabulary and matcher: rebuilt from the patterns by prepare
+        return state
 
     def candidates(self, text: str) -> list[Candidate]:
         """Every rule match on ``text`` (original offsets), before overlap resolution.
@@ -121,6 +137,8 @@ class Annotator:
 
     def _rows(self, view: NormalizedText) -> list[CandidateRow]:
         """``candidate_rows`` of a text already normalised."""
+        if self._tokens is None and self._token_rules:
+            self.prepare()
         norm = view.text
         hits: list[tuple[int, int, int]] = []
         limit = time_limit(self.pack.match_timeout, norm)
@@ -217,15 +235,9 @@ _worker_annotator: Annotator | None = None
 
 
 def _adopt_annotator(annotator: Annotator) -> None:
-    """Pool initializer under ``fork``: the parent's compiled annotator, inherited, not pickled."""
+    """Pool initializer: the parent's compiled annotator (inherited under ``fork``, else unpickled)."""
     global _worker_annotator
     _worker_annotator = annotator
-
-
-def _compile_in_worker(pack: RulePack) -> None:
-    """Pool initializer where ``fork`` is not safe: each worker compiles the pack itself."""
-    global _worker_annotator
-    _worker_annotator = Annotator(pack)
 
 
 #: one example's spans as plain tuples: what a worker sends back (the parent already has the text,
@@ -283,25 +295,26 @@ def _fork_is_safe() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
-def start_pool(pack: RulePack, workers: int) -> multiprocessing.pool.Pool:
-    """``workers`` processes ready to annotate with ``pack``.
+def start_pool(pack: RulePack | Annotator, workers: int) -> multiprocessing.pool.Pool:
+    """``workers`` processes ready to annotate with ``pack`` (compiled here unless it already is).
 
-    Compiling ar-news takes seconds; under ``fork`` (Linux, called before any other thread
-    starts) the pack is compiled once here and every worker inherits it. Otherwise each worker of
-    a ``forkserver`` (or ``spawn``) pool compiles its own copy.
+    Compiling ar-news takes seconds, so it is compiled once, here. Under ``fork`` (Linux, called
+    before any other thread starts) every worker inherits the compiled pack; otherwise each worker
+    of a ``forkserver`` (or ``spawn``) pool receives it pickled, which takes a fraction of that.
     """
+    annotator = pack if isinstance(pack, Annotator) else Annotator(pack)
+    annotator.prepare()
     if _fork_is_safe():
-        annotator = Annotator(pack)
         return multiprocessing.get_context("fork").Pool(
             workers, initializer=_adopt_annotator, initargs=(annotator,)
         )
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    return context.Pool(workers, initializer=_compile_in_worker, initargs=(pack,))
+    return context.Pool(workers, initializer=_adopt_annotator, initargs=(annotator,))
 
 
 def annotate_stream(
-    pack: RulePack,
+    pack: RulePack | Annotator,
     examples: Iterable[Example],
     workers: int = 1,
     chunk_examples: int = 512,
@@ -310,7 +323,8 @@ def annotate_stream(
 ) -> Iterator[Example]:
     """Annotate a stream of examples in input order, with ``workers`` processes.
 
-    The pack is compiled (and the workers started) when this is called, not when the first result
+    ``pack`` may be compiled already (an ``Annotator``, e.g. from ``pack_cache.load_compiled``).
+    Otherwise it is compiled (and the workers started) when this is called, not when the first result
     is taken, so a caller that starts threads afterwards (a progress bar) still gets workers that
     share one compiled pack. Memory stays bounded: at most ``2 * workers`` chunks are in flight,
     and the input is consumed only as results are taken. Consume the iterator to the end (or close
@@ -320,9 +334,10 @@ def annotate_stream(
     the pack's own settings; see ``annotator.documents``); a document is never split between
     workers, so the output is the same whatever the number of workers.
     """
-    grouped = _documents(pack, examples, documents or pack.documents)
+    rules = pack.pack if isinstance(pack, Annotator) else pack
+    grouped = _documents(rules, examples, documents or rules.documents)
     if workers <= 1:
-        annotator = Annotator(pack)
+        annotator = pack if isinstance(pack, Annotator) else Annotator(pack)
         return (example for document in grouped for example in annotator.annotate_document(document))
     return _in_parallel(start_pool(pack, workers), grouped, workers, chunk_examples, chunk_chars)
 

@@ -62,6 +62,12 @@ class RuleExamplesFailed(RulePackError):
     exit_code = 8
 
 
+class UsageError(AnnotatorError):
+    """A command was given a value it cannot use (a bad name, an unknown choice)."""
+
+    exit_code = 2
+
+
 class InputError(AnnotatorError):
     """An input corpus file cannot be read (missing, not UTF-8, malformed line)."""
 

@@ -10,6 +10,7 @@ bracket markup (paragraphs joined by " ¶ ").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from annotator.engine import Annotator
@@ -62,7 +63,12 @@ def _run(annotator: Annotator, rule: str | None, example: RuleExample, default_l
     return ExampleOutcome(rule, example, expected, produced)
 
 
-def run_examples(pack: RulePack) -> list[ExampleOutcome]:
+#: how a pack (or one rule of it, alone) becomes an annotator: ``Annotator`` itself, or
+#: ``CompiledPack.compile``, which reuses the patterns the pack was compiled with
+Compile = Callable[[RulePack], Annotator]
+
+
+def run_examples(pack: RulePack, compiler: Compile = Annotator) -> list[ExampleOutcome]:
     """The outcome of every rule example, pack example and profile example."""
     outcomes = []
     for rule in pack.all_rules:
@@ -71,14 +77,14 @@ def run_examples(pack: RulePack) -> list[ExampleOutcome]:
         alone = {rule.id}
         if isinstance(rule.config, PropagateRule):
             alone.update(rule.config.sources)
-        annotator = Annotator(pack.only(alone))
+        annotator = compiler(pack.only(alone))
         outcomes.extend(_run(annotator, rule.id, example, rule.label) for example in rule.examples)
     if pack.examples:
-        whole = Annotator(pack.with_profile(None))
+        whole = compiler(pack.with_profile(None))
         outcomes.extend(_run(whole, None, example, "") for example in pack.examples)
     for name, profile in pack.profiles.items():
         if profile.examples:
-            under = Annotator(pack.with_profile(name))
+            under = compiler(pack.with_profile(name))
             outcomes.extend(_run(under, None, example, "") for example in profile.examples)
     return outcomes
 
@@ -93,14 +99,14 @@ class GuardOutcome:
     passed: bool
 
 
-def run_guard(pack: RulePack) -> list[GuardOutcome]:
+def run_guard(pack: RulePack, compiler: Compile = Annotator) -> list[GuardOutcome]:
     """Every rule of the guard's labels (under any profile) on the guard prose, worst first."""
     guard = pack.guard
     if guard is None or not guard.texts:
         return []
     from dataclasses import replace
 
-    everything = Annotator(replace(pack, rules=pack.all_rules))
+    everything = compiler(replace(pack, rules=pack.all_rules))
     found: dict[str, list[str]] = {}
     for text in guard.texts:
         for span in everything.annotate(text):
@@ -117,17 +123,17 @@ def run_guard(pack: RulePack) -> list[GuardOutcome]:
     return sorted(outcomes, key=lambda outcome: (-outcome.rate, outcome.rule))
 
 
-def check_examples(pack: RulePack) -> list[ExampleOutcome]:
+def check_examples(pack: RulePack, compiler: Compile = Annotator) -> list[ExampleOutcome]:
     """Run every example and the guard; raise ``RuleExamplesFailed`` listing each failure with file,
     line and rule."""
-    outcomes = run_examples(pack)
+    outcomes = run_examples(pack, compiler)
     failures = [
         Problem(o.example.location.file, o.example.location.line, o.rule, o.describe())
         for o in outcomes
         if not o.passed
     ]
     guard = pack.guard
-    for outcome in run_guard(pack):
+    for outcome in run_guard(pack, compiler):
         if not outcome.passed and guard is not None:
             shown = ", ".join(repr(surface) for surface in outcome.spans[:5])
             failures.append(

@@ -44,6 +44,11 @@ DOCCANO_PINS: tuple[str, ...] = (
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8642
 ADMIN_USERNAME = "admin"
+#: doccano 1.8.4's login form refuses passwords of 30 characters or more ("Password must be less
+#: than 30 characters") and keeps its button disabled, although the REST API accepts them
+MAX_LOGIN_PASSWORD = 29
+#: random bytes in a generated password: 18 bytes are 24 URL-safe characters (144 bits)
+PASSWORD_BYTES = 18
 #: The one way the admin password reaches doccano; ``doccano_launcher.py`` reads the same name.
 PASSWORD_ENV = "ANNOTATOR_DOCCANO_PASSWORD"
 LAUNCHER = Path(__file__).with_name("doccano_launcher.py")
@@ -420,6 +425,30 @@ def _marker_matches(marker: Path, pins: tuple[str, ...] = DOCCANO_PINS) -> bool:
         return False
 
 
+def generate_password() -> str:
+    """A random password that every form of doccano 1.8.4 accepts (24 URL-safe characters)."""
+    password = secrets.token_urlsafe(PASSWORD_BYTES)
+    assert fits_login_form(password)
+    return password
+
+
+def fits_login_form(password: str) -> bool:
+    """Whether doccano's web login form lets a person sign in with ``password``."""
+    return 0 < len(password) <= MAX_LOGIN_PASSWORD
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes, held on ``path`` (created if missing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def write_private_file(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically, created 0600 from the start (never chmod-ed later)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -536,15 +565,28 @@ class LocalDoccano:
         """
         if not self.needs_install():
             return False
-        step = on_step or _no_step
-        step(f"installing doccano into {self.paths.venv} (first time only, about 90 s)")
-        self._install_marker.unlink(missing_ok=True)
-        if not self.paths.python.exists():
-            self._run_logged([sys.executable, "-m", "venv", str(self.paths.venv)], "creating doccano's venv")
-        pip = [str(self.paths.python), "-m", "pip", "install", "--disable-pip-version-check", *DOCCANO_PINS]
-        self._run_logged(pip, "installing doccano", env=dict(os.environ))
-        self._install_marker.write_text(pins_text(), encoding="utf-8")
-        return True
+        # a venv shared between homes (ANNOTATOR_DOCCANO_VENV) is installed by one of them at a time
+        with _file_lock(self.paths.venv_lock):
+            if not self.needs_install():
+                return False
+            step = on_step or _no_step
+            step(f"installing doccano into {self.paths.venv} (first time only, about 90 s)")
+            self._install_marker.unlink(missing_ok=True)
+            if not self.paths.python.exists():
+                self._run_logged(
+                    [sys.executable, "-m", "venv", str(self.paths.venv)], "creating doccano's venv"
+                )
+            pip = [
+                str(self.paths.python),
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                *DOCCANO_PINS,
+            ]
+            self._run_logged(pip, "installing doccano", env=dict(os.environ))
+            self._install_marker.write_text(pins_text(), encoding="utf-8")
+            return True
 
     def up(self, timeout: float = 180.0, on_step: StepCallback | None = None) -> ServerInfo:
         """Start the server (install and set up on first use) and wait until it is healthy.
@@ -556,6 +598,7 @@ class LocalDoccano:
         with self._locked():
             running = self._reuse_running(timeout)
             if running is not None:
+                self._ensure_admin(False, step)  # a running server may still hold an unusable password
                 return running
             if not port_is_free(self.port):
                 raise busy_port_error(self.port, probe_health(self.port, timeout=2.0))
@@ -639,21 +682,45 @@ class LocalDoccano:
         return True
 
     def _ensure_admin(self, fresh_database: bool, step: StepCallback) -> None:
-        """Create the admin account once; keep the credentials file's URL in step with the port."""
+        """Create the admin account once; keep the credentials file's URL in step with the port.
+
+        A stored password that doccano's login form refuses (an install made before passwords were
+        kept short) is replaced by a new one, set on the server, so that a person can sign in.
+        """
         existing = read_credentials(self.paths.credentials) if self.paths.credentials.exists() else None
         if existing is not None and not fresh_database:
-            if existing.url != self.url:
+            if not fits_login_form(existing.password):
+                self._repair_admin_password(existing, step)
+            elif existing.url != self.url:
                 write_credentials(
                     self.paths.credentials, Credentials(self.url, existing.username, existing.password)
                 )
             return
         step(f"creating the doccano account {ADMIN_USERNAME!r}")
-        password = existing.password if existing is not None else secrets.token_urlsafe(24)
-        command = self._launcher("createuser", "--username", ADMIN_USERNAME)
-        self._run_logged(
-            command, "creating the doccano admin account", env=_child_env({PASSWORD_ENV: password})
-        )
+        keep = existing is not None and fits_login_form(existing.password)
+        password = existing.password if keep and existing is not None else generate_password()
+        self.set_admin_password(password)
         write_credentials(self.paths.credentials, Credentials(self.url, ADMIN_USERNAME, password))
+
+    def _repair_admin_password(self, existing: Credentials, step: StepCallback) -> None:
+        step(
+            f"the stored password of {existing.username!r} is too long for doccano's login form "
+            f"(at most {MAX_LOGIN_PASSWORD} characters); setting a new one"
+        )
+        password = generate_password()
+        self.set_admin_password(password, existing.username)
+        write_credentials(self.paths.credentials, Credentials(self.url, existing.username, password))
+
+    def set_admin_password(self, password: str, username: str = ADMIN_USERNAME) -> None:
+        """Create the superuser ``username`` with ``password``, or set the password if it exists.
+
+        The password reaches doccano through one environment variable of one short-lived process.
+        The credentials file is the caller's to update.
+        """
+        command = self._launcher("createuser", "--username", username)
+        self._run_logged(
+            command, "setting the doccano admin account", env=_child_env({PASSWORD_ENV: password})
+        )
 
     def _start(self, timeout: float, step: StepCallback) -> ServerInfo:
         step(f"starting doccano on {self.url}")
@@ -789,13 +856,8 @@ class LocalDoccano:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """Serialise up/down of one home between processes (a second ``up`` waits, then reuses)."""
-        self.paths.root.mkdir(parents=True, exist_ok=True)
-        with self._lock_path.open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with _file_lock(self._lock_path):
+            yield
 
 
 def _indent(text: str) -> str:

@@ -76,3 +76,29 @@ def test_hotspots_splits_annotate_into_phases_and_replays_every_regex_call(tmp_p
     assert figures["regex_floor_s"] > 0 and figures["scan_floor_s"] > 0
     assert figures["spanruler_s"] > 0 and figures["tokenizer_s"] > 0
     assert "library floor" in done.stdout
+
+
+@pytest.mark.slow
+def test_startup_bench_reports_cold_and_warm_times_and_the_ratios_to_its_baseline(tmp_path: Path) -> None:
+    out = tmp_path / "startup.json"
+    command = [sys.executable, str(REPO / "bench" / "startup.py"), "--smoke", "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+
+    assert set(result["summary"]) == {
+        "baseline",
+        "baseline (beside the cold runs)",
+        "python -c pass",
+        "annotate cold",
+        "annotate warm",
+        "annotate --no-cache",
+        "rules check cold",
+        "rules check warm",
+        "rules check --no-cache",
+        "rules check after editing one pattern",
+    }
+    assert all(figures["median_s"] > 0 for figures in result["summary"].values())
+    assert result["examples"]["all_from_cache"] and result["examples"]["count"] > 0
+    assert set(result["targets"]) <= set(result["ratios"])
+    assert "annotate warm / baseline" in done.stdout

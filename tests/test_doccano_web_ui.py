@@ -19,7 +19,7 @@ coordinate system as the underline, so nothing here depends on fonts or pixel va
 from __future__ import annotations
 
 import os
-import secrets
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -30,12 +30,16 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
+from annotator.cli import main
+from annotator.doccano.accounts import read_account
 from annotator.doccano.connection import Doccano
 from annotator.doccano.push import push
 from annotator.engine import Annotator
 from annotator.model import Example, Span
+from annotator.paths import account_file
 from annotator.rules import load_pack
 from annotator.rules.model import LabelSpec
+from annotator.server import LocalDoccano, read_credentials
 from tests.seeds import seed_paragraphs
 
 pytestmark = [pytest.mark.doccano, pytest.mark.browser]
@@ -226,8 +230,23 @@ def wait_for_example(page: Page, examples: list[Example]) -> tuple[Example | Non
         time.sleep(0.1)
 
 
+def test_the_admin_signs_in_through_the_login_form_with_the_credentials_file_of_doccano_up(
+    chromium: Path, local_doccano: LocalDoccano, browser_page: Page, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["doccano", "up", "--port", str(local_doccano.port)]) == 0
+    named = capsys.readouterr().out
+    credentials_file = local_doccano.paths.credentials
+    assert str(credentials_file) in named  # the file `doccano up` tells the user to open
+    credentials = read_credentials(credentials_file)
+    assert len(credentials.password) < 30  # doccano 1.8.4's form refuses 30 characters or more
+
+    sign_in(browser_page, credentials.url, credentials.username, credentials.password)
+    assert "/projects" in browser_page.url
+
+
 def test_an_annotator_who_did_not_push_sees_the_arabic_pre_annotations_in_the_web_ui(
     chromium: Path,
+    doccano_env: None,
     doccano_admin: Doccano,
     project_name: str,
     browser_page: Page,
@@ -238,13 +257,14 @@ def test_an_annotator_who_did_not_push_sees_the_arabic_pre_annotations_in_the_we
     assert report.verified and report.uploaded == len(examples)
     project = doccano_admin.project(project_name)
 
+    # the account as a lead creates it, with the password from the 0600 file the command names
     username = f"annotator-{uuid.uuid4().hex[:12]}"
-    password = secrets.token_urlsafe(18)
-    doccano_admin.create_user(username, password)
-    doccano_admin.add_member(project.id, username, "annotator")
+    assert main(["doccano", "user", "add", username, "--project", project_name]) == 0
+    account = read_account(doccano_admin.url, username)
+    assert stat.S_IMODE(account_file(doccano_admin.url, username).stat().st_mode) == 0o600
 
     page = browser_page
-    sign_in(page, doccano_admin.url, username, password)
+    sign_in(page, doccano_admin.url, account.username, account.password)
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     record_property("screenshot", str(SCREENSHOT))
     seen: dict[str, Rendered] = {}

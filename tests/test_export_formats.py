@@ -9,6 +9,7 @@ import pytest
 
 from annotator.export.formats import read_conll, read_docbins, read_hf, read_jsonl
 from annotator.export.gold import export_gold, split_of
+from annotator.export.split import split_examples
 from annotator.model import Example, Span
 
 HARD_TEXTS = {
@@ -34,7 +35,7 @@ def hard_examples() -> list[Example]:
 
 def test_every_format_reads_back_to_the_same_spans_for_hard_arabic_texts(tmp_path: Path) -> None:
     examples = hard_examples()
-    report = export_gold(examples, tmp_path, dev_ratio=0.5, seed=1)
+    report = export_gold(examples, tmp_path, dev_share=0.5, seed=1)
     gold = {e.id: sorted(e.spans) for e in examples}
     texts = {e.id: e.text for e in examples}
     assert read_jsonl(tmp_path / "gold.jsonl") == gold
@@ -95,3 +96,139 @@ def test_unknown_format_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(OutputError, match="unknown export format"):
         export_gold(hard_examples(), tmp_path, formats=("xml",))
+
+
+# -- the train/dev split ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("share", [0.1, 0.2, 0.5, 0.9, 0.99])
+def test_few_examples_never_leave_train_empty_and_dev_gets_one_from_two_examples(share: float) -> None:
+    for total in range(1, 9):
+        for seed in range(60):
+            split = split_examples([f"doc-{i}" for i in range(total)], share, seed)
+            counts = split.counts
+            assert counts["train"] >= 1, (total, seed, split.how)
+            assert counts["dev"] >= (1 if total >= 2 else 0), (total, seed, split.how)
+            assert counts["train"] + counts["dev"] == total
+
+
+def test_the_split_says_when_the_hash_alone_would_have_emptied_train() -> None:
+    ids = ["a", "b", "c"]
+    seed = next(s for s in range(1000) if all(split_of(i, 0.5, s) == "dev" for i in ids))
+    split = split_examples(ids, 0.5, seed)
+    assert split.counts == {"train": 1, "dev": 2}  # round(3 * 0.5) = 2 to dev, the rest to train
+    assert split.how.startswith("the hash put all 3 examples in dev")
+    single = split_examples(["only"], 0.5, seed)
+    assert single.counts == {"train": 1, "dev": 0} and "single example" in single.how
+    assert split_examples(ids, 0.0, seed).counts == {"train": 3, "dev": 0}
+
+
+def test_a_large_corpus_keeps_the_per_id_split_when_it_grows() -> None:
+    ids = [f"doc-{i}" for i in range(2000)]
+    split = split_examples(ids, 0.2, 7)
+    assert split.how.startswith("by a hash of each id")
+    assert split.sides == {i: split_of(i, 0.2, 7) for i in ids}
+    grown = split_examples([*ids, *(f"new-{i}" for i in range(500))], 0.2, 7)
+    assert all(grown.sides[i] == side for i, side in split.sides.items())
+
+
+@pytest.mark.parametrize("share", [1.0, -0.1, float("nan"), float("inf")])
+def test_an_impossible_dev_share_is_refused(share: float) -> None:
+    with pytest.raises(ValueError, match="at least 0 and less than 1"):
+        split_examples(["a"], share, 1)
+
+
+def test_three_examples_that_the_hash_sends_to_dev_still_give_a_train_docbin(tmp_path: Path) -> None:
+    examples = hard_examples()[:3]
+    ids = [e.id for e in examples]
+    seed = next(s for s in range(1000) if all(split_of(i, 0.9, s) == "dev" for i in ids))
+    report = export_gold(examples, tmp_path, dev_share=0.9, seed=seed)
+    assert report.split == {"train": 1, "dev": 2}
+    train, _ = read_docbins([tmp_path / "train.spacy"])
+    assert len(train) == 1
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["split"]["train"] == 1 and manifest["split"]["how"] == report.split_how
+
+
+# -- labels, staging -------------------------------------------------------------------------------
+
+
+def test_labels_json_holds_the_whole_label_set_even_labels_no_span_uses(tmp_path: Path) -> None:
+    examples = [hard_examples()[0]]  # one LOC span only
+    report = export_gold(examples, tmp_path, label_set=["PER", "LOC", "ORG", "DATE"])
+    names = json.loads((tmp_path / "labels.json").read_text(encoding="utf-8"))
+    assert names == ["O"] + [f"{p}-{label}" for label in ("DATE", "LOC", "ORG", "PER") for p in "BI"]
+    assert report.label_set == ["DATE", "LOC", "ORG", "PER"]
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["label_set"] == ["DATE", "LOC", "ORG", "PER"] and manifest["labels"] == {"LOC": 1}
+    assert read_hf(tmp_path, {e.id: e.text for e in examples}) == {e.id: sorted(e.spans) for e in examples}
+
+
+def test_a_failed_export_leaves_no_file_and_no_staging_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from annotator.errors import VerificationFailed
+    from annotator.export import gold
+
+    def broken(path: Path, items: object) -> None:
+        path.write_text("half", encoding="utf-8")
+        raise gold.FormatError("simulated failure half way")
+
+    monkeypatch.setattr(gold, "write_conll", broken)
+    fresh = tmp_path / "fresh" / "export"
+    with pytest.raises(VerificationFailed, match="simulated failure"):
+        export_gold(hard_examples(), fresh)
+    assert not fresh.exists() and list((tmp_path / "fresh").iterdir()) == []
+
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    (existing / "gold.jsonl").write_text("an earlier export\n", encoding="utf-8")
+    with pytest.raises(VerificationFailed):
+        export_gold(hard_examples(), existing)
+    assert [p.name for p in existing.iterdir()] == ["gold.jsonl"]
+    assert (existing / "gold.jsonl").read_text(encoding="utf-8") == "an earlier export\n"
+
+
+def test_an_export_into_an_existing_folder_replaces_its_files_and_keeps_others(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine\n", encoding="utf-8")
+    pushed = [Example(e.id, e.text, (), {}) for e in hard_examples()]
+    report = export_gold(hard_examples(), tmp_path, formats=("jsonl",), pushed=pushed)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "gold.jsonl",
+        "manifest.json",
+        "notes.txt",
+        "pushed.jsonl",
+    ]
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["pushed"]["pushed.jsonl"]) == 64 and report.manifest == tmp_path / "manifest.json"
+
+
+def test_an_export_of_nothing_is_refused(tmp_path: Path) -> None:
+    from annotator.errors import InputError
+
+    with pytest.raises(InputError, match="no examples to export"):
+        export_gold([], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_staging_folder_left_by_a_killed_export_is_replaced_but_a_stranger_folder_is_not(
+    tmp_path: Path,
+) -> None:
+    from annotator.atomic import STAGING_MARK
+    from annotator.errors import OutputError
+
+    target = tmp_path / "export"
+    stale = tmp_path / ".export.partial"
+    stale.mkdir()
+    (stale / STAGING_MARK).touch()
+    (stale / "gold.jsonl").write_text("half", encoding="utf-8")
+    export_gold(hard_examples(), target, formats=("jsonl",))
+    assert not stale.exists() and (target / "manifest.json").is_file()
+
+    stranger = tmp_path / ".other.partial"
+    stranger.mkdir()
+    (stranger / "mine.txt").write_text("keep", encoding="utf-8")
+    with pytest.raises(OutputError, match="a folder this tool did not make"):
+        export_gold(hard_examples(), tmp_path / "other", formats=("jsonl",))
+    assert (stranger / "mine.txt").read_text(encoding="utf-8") == "keep"
+    assert not (tmp_path / "other").exists()

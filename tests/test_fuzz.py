@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import io
 import itertools
+import json
 import os
 import re
 import shutil
+import traceback
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,12 +27,15 @@ from hypothesis import strategies as st
 
 from annotator.arabic import HARAKAT, INVISIBLE, QURANIC_MARKS, TATWEEL, NormalizationOptions, Normalizer
 from annotator.cli import main
+from annotator.corpus import read_pre_annotations
 from annotator.engine import Annotator
 from annotator.errors import RulePackError
 from annotator.model import Span
 from annotator.resolve import Candidate, resolve
 from annotator.rules import RulePack, load_pack, loader
 from annotator.rules.model import OverlapPolicy
+from tests.packs import DEFAULT_HEADER
+from tests.ports import free_port
 from tests.seeds import seed_paragraphs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -576,3 +581,397 @@ def test_every_presentation_form_maps_back_to_its_one_original_character() -> No
         assert set(mapped[1:-1]) <= {1}, hex(code)
         checked += 1
     assert checked > 600
+
+
+# -- input files -----------------------------------------------------------------------------------
+#
+# Random corpus FILES (not only texts) through the CLI in-process: JSON structures of any shape and
+# depth, numbers past every limit, surrogate escapes, byte strings (invalid UTF-8, NULs, BOMs,
+# CR/LF mixes), other encodings (UTF-16, cp1256), CoNLL shapes (bad tags, tabs, missing columns,
+# huge lines), and folders with files that are not corpus files. Whatever the file, a command
+# ends with 0 or a typed error, never exit 1 or a traceback; on failure there is no output and no
+# ``.partial`` file anywhere.
+
+#: input files per run, per command (2,100 in all; docs/reliability.md quotes these)
+ANNOTATE_FILE_EXAMPLES = budget(1000)
+EVALUATE_FILE_EXAMPLES = budget(700)
+PUSH_FILE_EXAMPLES = budget(400)
+
+TINY_RULES = """\
+rules:
+  - id: loc.g
+    kind: gazetteer
+    label: LOC
+    terms: [ليبيا, مصر, طرابلس, تونس, بنغازي]
+  - id: per.g
+    kind: gazetteer
+    label: PER
+    terms: [خليفة حفتر, عقيلة صالح]
+  - id: date.year
+    kind: regex
+    label: DATE
+    pattern: '\\b(?:19|20)\\d\\d\\b'
+"""
+small_ints = st.integers(min_value=-2, max_value=90)
+#: texts of a line or two: the pieces of ``texts``, fewer of them (input files hold several)
+line_texts = st.one_of(
+    st.lists(st.tuples(pieces, gaps), max_size=8).map(_joined),
+    st.sampled_from(["", " ", "\u200f", "ـــ", *SEED_PARAGRAPHS[:3]]),
+)
+labels_text = st.sampled_from(["PER", "LOC", "ORG", "DATE", "", " ", "B-PER", "لوك", "x" * 200])
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    small_ints,
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=10),
+    st.sampled_from(SEED_WORDS[:50]),
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=6,
+)
+span_objects = st.one_of(
+    st.fixed_dictionaries(
+        {"start": small_ints, "end": small_ints, "label": labels_text},
+        optional={"rule": st.one_of(st.text(max_size=8), json_values)},
+    ),
+    json_values,
+)
+label_arrays = st.one_of(st.lists(st.one_of(small_ints, labels_text), min_size=2, max_size=4), json_values)
+records = st.fixed_dictionaries(
+    {},
+    optional={
+        "text": st.one_of(line_texts, line_texts, line_texts, json_values),
+        "id": st.one_of(st.text(max_size=12), st.integers(), st.integers(10**30, 10**120), json_values),
+        "meta": st.one_of(st.dictionaries(st.text(max_size=6), json_values, max_size=3), json_values),
+        "spans": st.one_of(st.lists(span_objects, max_size=4), json_values),
+        "label": st.one_of(st.lists(label_arrays, max_size=3), json_values),
+        "Comments": json_values,
+        "source": json_values,
+    },
+)
+
+
+@st.composite
+def valid_records(draw: st.DrawFn) -> dict[str, Any]:
+    """A record the reader accepts: a text, maybe an id and meta, spans inside the text."""
+    text = draw(line_texts)
+    record: dict[str, Any] = {"text": text}
+    if draw(st.booleans()):
+        record["id"] = draw(st.one_of(st.text(max_size=12), st.integers(-(10**30), 10**30)))
+    if draw(st.booleans()):
+        record["meta"] = draw(st.dictionaries(st.text(max_size=6), json_scalars, max_size=3))
+    if text and draw(st.booleans()):
+        spans = []
+        for _ in range(draw(st.integers(0, 3))):
+            start = draw(st.integers(0, len(text) - 1))
+            end = draw(st.integers(start + 1, len(text)))
+            spans.append([start, end, draw(st.sampled_from(["PER", "LOC", "ORG", "لوك"]))])
+        if draw(st.booleans()):
+            record["label"] = spans
+        else:
+            record["spans"] = [{"start": a, "end": b, "label": c, "rule": "r"} for a, b, c in spans]
+    return record
+
+
+DEPTHS = [2, 50, 99, 100, 101, 150, 900, 1000, 3000, 20000]
+DIGIT_COUNTS = [20, 100, 101, 640, 4300, 4301, 6000]
+
+
+@st.composite
+def raw_json_lines(draw: st.DrawFn) -> str:
+    """A JSON line written by hand: past a limit, a surrogate escape, a cut, or not JSON at all."""
+    kind = draw(st.sampled_from(["deep", "digits", "surrogate", "constant", "cut", "text", "shapes"]))
+    if kind == "deep":
+        depth = draw(st.sampled_from(DEPTHS))
+        opener, closer = draw(st.sampled_from([("[", "]"), ('{"a":', "}"), ('[{"a":', "}]")]))
+        nested = opener * depth + "1" + closer * depth
+        where = draw(st.sampled_from(["meta", "text", "spans", "id", "top"]))
+        return nested if where == "top" else f'{{"text": "في ليبيا", "{where}": {nested}}}'
+    if kind == "digits":
+        number = draw(st.sampled_from(["", "-"])) + "9" * draw(st.sampled_from(DIGIT_COUNTS))
+        where = draw(st.sampled_from(["id", "meta", "start"]))
+        if where == "start":
+            return f'{{"text": "في ليبيا", "spans": [{{"start": {number}, "end": 3, "label": "LOC"}}]}}'
+        return f'{{"text": "في ليبيا", "{where}": {number}}}'
+    if kind == "surrogate":
+        escape = draw(st.sampled_from(["\\ud800", "\\udfff", "\\udc00\\ud800", "\\ud83d\\ude00", "\\uD834"]))
+        where = draw(st.sampled_from(["text", "id", "key", "meta", "label"]))
+        if where == "key":
+            return f'{{"text": "x", "a{escape}": 1}}'
+        if where == "label":
+            return f'{{"text": "في ليبيا", "label": [[0, 2, "L{escape}"]]}}'
+        return (
+            f'{{"text": "في ليبيا", "{where}": "a{escape}b"}}'
+            if where != "text"
+            else f'{{"text": "a{escape}"}}'
+        )
+    if kind == "constant":
+        value = draw(st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "-1e400", "1e308", "0.5"]))
+        return f'{{"text": "في ليبيا", "meta": {{"x": {value}}}, "id": {value}}}'
+    if kind == "cut":
+        line = json.dumps(draw(records), ensure_ascii=draw(st.booleans()))
+        return line[: draw(st.integers(0, len(line)))]
+    if kind == "text":
+        return draw(line_texts)
+    return json.dumps(draw(json_values), ensure_ascii=draw(st.booleans()))
+
+
+json_lines = st.one_of(
+    *[valid_records().map(lambda record: json.dumps(record, ensure_ascii=False))] * 4,
+    valid_records().map(lambda record: json.dumps(record, ensure_ascii=True)),
+    records.map(lambda record: json.dumps(record, ensure_ascii=False)),
+    raw_json_lines(),
+)
+TAGS = ["O", "O", "B-PER", "I-PER", "B-LOC", "I-LOC", "I-ORG", "B-", "I-", "X", "b-per", "B-PER-X", "O O", ""]
+conll_tokens = st.one_of(
+    words, st.sampled_from(ARABIC_LETTERS + DIGITS + PUNCTUATION + EMOJI), st.text(max_size=6)
+)
+
+
+@st.composite
+def conll_lines(draw: st.DrawFn) -> str:
+    """One line of a CoNLL file, well formed or not."""
+    kind = draw(
+        st.sampled_from(["token", "token", "token", "blank", "docstart", "comment", "bare", "many", "huge"])
+    )
+    if kind == "blank":
+        return draw(st.sampled_from(["", " ", "\t"]))
+    if kind == "docstart":
+        return "-DOCSTART- -X- O O"
+    if kind == "comment":
+        return "# id = " + draw(st.text(max_size=8))
+    token = draw(conll_tokens)
+    separator = draw(st.sampled_from([" ", "\t", "  ", " \t ", "\u00a0"]))
+    if kind == "bare":
+        return token
+    if kind == "many":
+        return separator.join([token, "NN", "_", draw(st.sampled_from(TAGS))])
+    if kind == "huge":
+        token = token * (20_000 // max(1, len(token)))
+    return token + separator + draw(st.sampled_from(TAGS))
+
+
+ENCODINGS = ["utf-8"] * 8 + ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1256"]
+NEWLINES = ["\n", "\n", "\r\n", "\r"]
+BYTE_NOISE = [
+    b"\x00",
+    b"\x00" * 7,
+    b"\xff",
+    b"\xfe\xff",
+    b"\xc0\x80",
+    b"\xed\xa0\x80",
+    b"\xef\xbb\xbf",
+    b"\r",
+    b"\n",
+    b"\x85",
+]
+
+
+@st.composite
+def encoded(draw: st.DrawFn, lines: st.SearchStrategy[str]) -> bytes:
+    """Lines joined by mixed line endings, in a random encoding, with a few random bytes salted in."""
+    items = draw(st.lists(lines, min_size=0, max_size=6))
+    text = ""
+    for item in items:
+        text += item + draw(st.sampled_from(NEWLINES))
+    if items and draw(st.booleans()):
+        text = text.rstrip("\r\n")
+    raw = text.encode(draw(st.sampled_from(ENCODINGS)), errors="replace")
+    for _ in range(draw(st.sampled_from([0, 0, 0, 1, 3]))):
+        at = draw(st.integers(0, len(raw)))
+        raw = raw[:at] + draw(st.one_of(st.sampled_from(BYTE_NOISE), st.binary(max_size=6))) + raw[at:]
+    return raw
+
+
+whole_bytes = st.one_of(
+    st.binary(max_size=300),
+    st.sampled_from(
+        [
+            b"",
+            b"\n",
+            b"\n\n\r\n",
+            b"\x00" * 64,
+            b"\x00\n\x00\x00\n",
+            b"\xef\xbb\xbf",
+            b"\xff\xfe",
+            b" \t\x00 \n",
+        ]
+    ),
+    st.integers(1, 4000).map(lambda size: b"\x00" * size),
+)
+input_files = st.one_of(
+    st.tuples(st.sampled_from([".jsonl", ".jsonl", ".ndjson"]), encoded(json_lines)),
+    st.tuples(st.sampled_from([".conll", ".bio", ".iob", ".conllu"]), encoded(conll_lines())),
+    st.tuples(st.sampled_from([".txt", ".txt", ".md"]), encoded(line_texts)),
+    st.tuples(st.sampled_from([".txt", ".jsonl", ".conll", ".pdf", ""]), whole_bytes),
+)
+
+
+class InputScratch:
+    """A fresh folder per example, so that leftovers (output, .partial) are seen per run."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.counter = itertools.count()
+        self.pack = base / "pack"
+        (self.pack).mkdir()
+        (self.pack / "pack.yaml").write_text(DEFAULT_HEADER, encoding="utf-8")
+        (self.pack / "rules.yaml").write_text(TINY_RULES, encoding="utf-8")
+        good = self.base / "good.jsonl"
+        partner = [
+            {"id": "a", "text": "زار خليفة حفتر طرابلس في 2021", "label": [[4, 14, "PER"], [15, 21, "LOC"]]},
+            {
+                "id": "b",
+                "text": "مصر وتونس",
+                "spans": [{"start": 0, "end": 3, "label": "LOC", "rule": "loc.g"}],
+            },
+        ]
+        good.write_text("".join(json.dumps(record) + "\n" for record in partner), encoding="utf-8")
+        self.good = good
+
+    def place(self, suffix: str, content: bytes, in_folder: bool) -> tuple[Path, Path]:
+        """(the example's own folder, the input path to give the command)."""
+        root = self.base / f"e{next(self.counter)}"
+        root.mkdir()
+        if in_folder:
+            corpus = root / "corpus"
+            (corpus / "sub").mkdir(parents=True)
+            (corpus / "sub" / f"input{suffix}").write_bytes(content)
+            (corpus / "notes.md").write_text("not a corpus file\n", encoding="utf-8")
+            (corpus / "scan.pdf").write_bytes(b"%PDF-1.4\x00\xff")
+            return root, corpus
+        path = root / f"input{suffix}"
+        path.write_bytes(content)
+        return root, path
+
+
+#: a URL where nothing listens (a port that was free a moment ago)
+UNREACHABLE = f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pytest.MonkeyPatch]:
+    """No doccano credentials anywhere: an empty state folder, no DOCCANO_* variables."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ANNOTATOR_HOME", str(tmp_path_factory.mktemp("fuzz-home")))
+        for name in ("DOCCANO_URL", "DOCCANO_USERNAME", "DOCCANO_PASSWORD"):
+            patch.delenv(name, raising=False)
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> InputScratch:
+    """A tiny pack, a well-formed partner file, and fresh folders for this module's input files."""
+    return InputScratch(tmp_path_factory.mktemp("fuzz-inputs"))
+
+
+def run_cli(argv: list[str]) -> tuple[int, str]:
+    """(exit code, stdout and stderr) of an in-process CLI run; any escaping exception fails the test."""
+    with captured() as output:
+        try:
+            code = main(argv)
+        except BaseException as error:  # whatever escapes main is the bug looked for
+            pytest.fail(f"{type(error).__name__} escaped main({argv}):\n{traceback.format_exc()}")
+    text = output.getvalue()
+    assert "Traceback" not in text, text
+    assert code != 1, text
+    return code, text
+
+
+def no_partial_files(root: Path) -> None:
+    leftovers = [path for path in root.rglob("*") if path.name.endswith(".partial")]
+    assert not leftovers, leftovers
+
+
+def _strict_json(line: str) -> Any:
+    def refuse(name: str) -> Any:
+        raise AssertionError(f"{name} in the output")
+
+    return json.loads(line, parse_constant=refuse)
+
+
+@fuzz(ANNOTATE_FILE_EXAMPLES)
+@given(
+    file=input_files, in_folder=st.booleans(), quiet=st.booleans(), workers=st.sampled_from([1] * 29 + [2])
+)
+@example(
+    file=(".jsonl", b'{"text": "x", "a": ' + b"[" * 5000 + b"]" * 5000 + b"}\n"),
+    in_folder=False,
+    quiet=False,
+    workers=1,
+)
+@example(file=(".jsonl", b'{"text": "abc\\ud800"}\n'), in_folder=False, quiet=False, workers=1)
+@example(
+    file=(".jsonl", b'{"id": ' + b"9" * 5000 + b', "text": "abc"}\n'), in_folder=False, quiet=False, workers=1
+)
+@example(file=(".txt", b"\x00" * 100), in_folder=True, quiet=False, workers=1)
+def test_any_input_file_annotates_or_fails_with_a_typed_error_and_no_output(
+    inputs: InputScratch, file: tuple[str, bytes], in_folder: bool, quiet: bool, workers: int
+) -> None:
+    suffix, content = file
+    root, given = inputs.place(suffix, content, in_folder)
+    out = root / "out" / "pre.jsonl"
+    argv = ["annotate", str(given), "--rules", str(inputs.pack), "-o", str(out), "--workers", str(workers)]
+    code, text = run_cli([*argv, "-q"] if quiet else argv)
+    no_partial_files(root)
+    if code != 0:
+        assert code == 4, text
+        assert "error:" in text and str(given.name) in text, text
+        assert not out.exists()
+        event("refused")
+        return
+    event("annotated")
+    lines = out.read_text(encoding="utf-8").split("\n")[:-1]  # JSON keeps U+2028, U+0085 unescaped
+    for line in lines:
+        record = _strict_json(line)
+        assert isinstance(record["id"], str) and isinstance(record["text"], str)
+        assert "\x00" not in record["text"] or record["text"].replace("\x00", "").strip()
+        for span in record["spans"]:
+            assert 0 <= span["start"] < span["end"] <= len(record["text"])
+    assert len(list(read_pre_annotations(out))) == len(lines)
+    if in_folder:
+        assert "notes.md" in text and "scan.pdf" in text, text  # skipped files are named
+    if not lines:
+        assert "no examples" in text, text
+
+
+@fuzz(EVALUATE_FILE_EXAMPLES)
+@given(
+    file=input_files, side=st.sampled_from(["--gold", "--pred"]), effort=st.booleans(), as_json=st.booleans()
+)
+def test_any_gold_or_prediction_file_evaluates_or_fails_with_a_typed_error(
+    inputs: InputScratch, file: tuple[str, bytes], side: str, effort: bool, as_json: bool
+) -> None:
+    suffix, content = file
+    root, given = inputs.place(suffix, content, in_folder=False)
+    other = "--pred" if side == "--gold" else "--gold"
+    argv = ["evaluate", side, str(given), other, str(inputs.good), "--top", "2"]
+    code, text = run_cli(argv + ["--effort"] * effort + ["--json"] * as_json)
+    no_partial_files(root)
+    assert code in (0, 4), text
+    event("scored" if code == 0 else "refused")
+    if code == 0 and as_json:
+        assert isinstance(_strict_json(text[text.index("{") :]), dict)
+
+
+@fuzz(PUSH_FILE_EXAMPLES)
+@given(file=input_files)
+def test_push_of_any_file_fails_typed_before_or_at_an_unreachable_server(
+    inputs: InputScratch, file: tuple[str, bytes], monkeypatch_module: pytest.MonkeyPatch
+) -> None:
+    """Nothing listens at the URL: a bad file is refused (4) before doccano is asked, a good one
+    reaches the network and is told "cannot reach" (5), never "no credentials"."""
+    suffix, content = file
+    root, given = inputs.place(suffix, content, in_folder=False)
+    code, text = run_cli(["push", str(given), "--project", "fuzz", "--url", UNREACHABLE])
+    no_partial_files(root)
+    assert code in (4, 5), text
+    if code == 5:
+        assert f"cannot reach {UNREACHABLE}" in text, text
+    event("refused" if code == 4 else "unreachable")

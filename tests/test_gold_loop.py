@@ -12,14 +12,14 @@ import pytest
 
 from annotator.cli import main
 from annotator.corpus import PreAnnotationWriter, read_corpus
-from annotator.doccano.connection import Doccano
+from annotator.doccano.accounts import add_user, read_account
+from annotator.doccano.connection import Doccano, ProjectInfo
 from annotator.doccano.offsets import OffsetCodec
 from annotator.doccano.push import push
 from annotator.engine import Annotator
 from annotator.export.formats import read_conll, read_docbins, read_hf
 from annotator.model import Example, Span
 from annotator.rules import load_pack
-from annotator.server import Credentials
 
 pytestmark = pytest.mark.doccano
 
@@ -35,12 +35,13 @@ def _overlap(a: Span, b: Span) -> bool:
 class Annotators:
     """Plays a human annotator (an account that did not push) through doccano's API."""
 
-    def __init__(self, admin: Doccano, project_id: int) -> None:
+    def __init__(self, admin: Doccano, project: ProjectInfo) -> None:
+        # the account a lead would create: `annotator doccano user add NAME --project P`
         username = f"annotator-{secrets.token_hex(4)}"
-        password = secrets.token_urlsafe(16)
-        admin.create_user(username, password)
-        admin.add_member(project_id, username, "annotator")
-        self.doccano = Doccano(Credentials(admin.url, username, password))
+        change, _ = add_user(admin, username, project=project.name, role="annotator")
+        assert change.created and change.joined
+        self.doccano = Doccano(read_account(admin.url, username))
+        project_id = project.id
         self.project_id = project_id
         types = admin.call("list labels", admin.client.list_label_types, project_id, "span")
         self.label_ids = {label.text: label.id for label in types}
@@ -119,7 +120,7 @@ def test_corrected_and_confirmed_seed_corpus_exports_exactly_the_gold_in_every_f
     assert main(["push", str(pre_file), "--project", project_name, "--rules", str(PACK)]) == 0
 
     project = doccano_admin.project(project_name)
-    people = Annotators(doccano_admin, project.id)
+    people = Annotators(doccano_admin, project)
     ids = {raw["meta"]["annotator_id"]: raw["id"] for raw in doccano_admin.examples(project.id)}
     for example in gold:
         people.correct(ids[example.id], example.text, list(example.spans))
@@ -166,7 +167,7 @@ def test_effort_report_counts_the_edits_annotators_made(
     pre = [annotator.annotate_example(Example(e.id, e.text)) for e in gold]
     push(doccano_admin, pre, project_name)
     project = doccano_admin.project(project_name)
-    people = Annotators(doccano_admin, project.id)
+    people = Annotators(doccano_admin, project)
     ids = {raw["meta"]["annotator_id"]: raw["id"] for raw in doccano_admin.examples(project.id)}
     for example in gold:
         people.correct(ids[example.id], example.text, list(example.spans))
@@ -215,7 +216,7 @@ def test_diacritics_tatweel_emoji_and_windows_line_endings_survive_the_round_tri
     annotator = Annotator(load_pack(PACK))
     push(doccano_admin, [annotator.annotate_example(e) for e in HARD], project_name)
     project = doccano_admin.project(project_name)
-    people = Annotators(doccano_admin, project.id)
+    people = Annotators(doccano_admin, project)
     ids = {raw["meta"]["annotator_id"]: raw["id"] for raw in doccano_admin.examples(project.id)}
     expected = {}
     for example in HARD:

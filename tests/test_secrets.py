@@ -21,6 +21,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from annotator.doccano.accounts import add_user
 from annotator.doccano.connection import Doccano
 from annotator.doccano.push import ensure_project
 from annotator.paths import LocalDoccanoPaths
@@ -89,7 +90,7 @@ def test_no_command_shows_or_stores_the_password(home: Path, tmp_path: Path) -> 
     admin = Doccano(server.credentials())
     admin.create_user(username, password)
     created, _ = ensure_project(admin, project, load_pack(STARTER).labels, allow_overlapping=False)
-    admin.add_member(created.id, username, "project_admin")
+    add_user(admin, username, project=project, role="project_admin")
 
     run("doccano", "status")
     run("rules", "check", str(STARTER))

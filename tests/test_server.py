@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import ipaddress
 import json
 import os
+import secrets
+import signal
 import socket
 import stat
 import subprocess
@@ -23,13 +26,17 @@ from annotator.cli import main
 from annotator.errors import CredentialsMissing, LocalServerError, PortInUse
 from annotator.paths import HOME_ENV, LocalDoccanoPaths, local_doccano_paths
 from annotator.server import (
+    ADMIN_USERNAME,
     DOCCANO_PINS,
     LAUNCHER,
+    MAX_LOGIN_PASSWORD,
     PASSWORD_ENV,
     Credentials,
     LocalDoccano,
     ProcessRecord,
     ServerState,
+    fits_login_form,
+    generate_password,
     parse_health,
     pins_text,
     port_is_free,
@@ -55,13 +62,13 @@ def spawn_sleeper(
     if ignore_term:
         code.append("signal.signal(signal.SIGTERM, signal.SIG_IGN)")
     if with_child:  # like gunicorn and Celery, the leader stops its child when it gets TERM
-        code.append("child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])")
+        code.append("child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)'])")
         code.append("def stop(*_):\n    child.terminate()\n    child.wait()\n    sys.exit(0)")
         code.append("signal.signal(signal.SIGTERM, stop)")
         code.append("print(child.pid, flush=True)")
     else:
         code.append("print(0, flush=True)")
-    code.append("time.sleep(60)")
+    code.append("time.sleep(3600)")  # outlives any test, however slow the machine; killed at the end
     leader = subprocess.Popen(
         [sys.executable, "-c", "\n".join(code)], stdout=subprocess.PIPE, text=True, start_new_session=True
     )
@@ -93,8 +100,8 @@ def sleepers() -> Iterator[list[subprocess.Popen[str]]]:
     started: list[subprocess.Popen[str]] = []
     yield started
     for process in started:
-        if process.poll() is None:
-            process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # the leader and any child it started
         process.wait()
 
 
@@ -522,3 +529,50 @@ def test_cli_up_then_down_on_a_fresh_home_stops_exactly_its_own_processes(
     assert "was not running" in capsys.readouterr().out
     assert main(["doccano", "status"]) == 0
     assert "stopped" in capsys.readouterr().out
+
+
+def login_status(url: str, username: str, password: str) -> int:
+    """The HTTP status of a REST login (200 when doccano accepts the password)."""
+    with requests.Session() as session:
+        session.trust_env = False
+        answer = session.post(
+            f"{url}/v1/auth/login/", json={"username": username, "password": password}, timeout=10
+        )
+    return answer.status_code
+
+
+@pytest.mark.doccano
+@pytest.mark.slow
+def test_up_repairs_a_stored_admin_password_too_long_for_the_login_form(
+    second_home: Path, local_doccano: LocalDoccano
+) -> None:
+    server = LocalDoccano(local_doccano_paths(), port=free_port())
+    server.up()
+    try:
+        # what installs made before passwords were kept short: 32 characters, refused by the form
+        too_long = secrets.token_urlsafe(24)
+        server.set_admin_password(too_long)
+        write_credentials(server.paths.credentials, Credentials(server.url, ADMIN_USERNAME, too_long))
+        assert login_status(server.url, ADMIN_USERNAME, too_long) == 200
+
+        steps: list[str] = []
+        again = server.up(on_step=steps.append)  # the server runs: reused, and the password repaired
+        repaired = server.credentials()
+
+        assert not again.started
+        assert len(repaired.password) <= MAX_LOGIN_PASSWORD and repaired.password != too_long
+        assert any("too long for doccano's login form" in step for step in steps)
+        assert too_long not in " ".join(steps)
+        assert login_status(server.url, ADMIN_USERNAME, repaired.password) == 200
+        assert login_status(server.url, ADMIN_USERNAME, too_long) != 200
+        assert stat.S_IMODE(server.paths.credentials.stat().st_mode) == 0o600
+    finally:
+        server.down()
+
+
+def test_generated_passwords_fit_the_login_form_and_stay_long() -> None:
+    passwords = {generate_password() for _ in range(200)}
+    assert len(passwords) == 200
+    assert all(20 <= len(password) <= MAX_LOGIN_PASSWORD for password in passwords)
+    assert all(fits_login_form(password) for password in passwords)
+    assert not fits_login_form("x" * 30) and not fits_login_form("")

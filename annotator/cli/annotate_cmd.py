@@ -9,16 +9,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from annotator.atomic import check_output_file
 from annotator.cli.app import app, console, console_err
-from annotator.corpus import PreAnnotationWriter, read_corpus
+from annotator.cli.reading import print_read_warnings, skipped_files_line
+from annotator.corpus import PreAnnotationWriter, ReadReport, read_corpus
 from annotator.documents import key_path
 from annotator.engine import annotate_stream
-from annotator.errors import Problem as PackProblem
-from annotator.errors import RulePackError
-from annotator.rules import RulePack, load_pack
+from annotator.pack_cache import compile_pack
 
 
 @app.command()
@@ -41,27 +42,38 @@ def annotate(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Compile the pack afresh: neither read nor write the pack cache."),
+    ] = False,
 ) -> None:
     """Pre-annotate a corpus: every span on original offsets, naming the rule that made it.
 
     Writes one JSON line per example: {"id", "text", "spans": [{"start", "end", "label", "rule"}],
     "meta"}; a span of a propagate rule also names its "source" mention. The file appears only when
-    the whole corpus is done.
+    the whole corpus is done. Files of a folder that are not corpus files, texts of only NUL bytes,
+    and input files without examples are warned about.
     """
-    pack = select_profile(load_pack(rules), profile)
-    documents = pack.documents
     if doc_key is not None:
         try:
             key_path(doc_key)
         except ValueError as error:
             raise typer.BadParameter(str(error), param_hint="--doc-key") from None
-        documents = replace(documents, key=doc_key)
+    check_output_file(output)
+    compiled = compile_pack(rules, profile, cache=not no_cache)
+    if compiled.cache_note and not quiet:
+        console_err.print(f"[yellow]warning:[/] pack cache not used: {escape(compiled.cache_note)}")
+    pack = compiled.pack
+    documents = pack.documents if doc_key is None else replace(pack.documents, key=doc_key)
     labels: Counter[str] = Counter()
     per_rule: Counter[str] = Counter()
     examples = chars = 0
     began = time.perf_counter()
     # compiled and started before the progress bar's thread exists, so workers can share one compile
-    annotated = annotate_stream(pack, read_corpus(inputs), workers=workers, documents=documents)
+    reading = ReadReport()
+    annotated = annotate_stream(
+        compiled.annotator, read_corpus(inputs, reading), workers=workers, documents=documents
+    )
     progress = Progress(
         SpinnerColumn(),
         TextColumn("annotating"),
@@ -83,12 +95,28 @@ def annotate(
                 per_rule[span.rule] += 1
             progress.advance(task)
     elapsed = time.perf_counter() - began
+    print_read_warnings(reading)
+    if not examples:
+        console_err.print(
+            f"[yellow]warning:[/] the input holds no examples; {escape(str(output))} is empty",
+            highlight=False,
+            soft_wrap=True,
+        )
     if quiet:
         return
     console.print(
         f"[bold]{examples:,}[/] examples, {chars:,} characters, [bold]{sum(labels.values()):,}[/] spans "
         f"-> {output}  ({elapsed:.1f}s, {pack.fingerprint})"
     )
+    skipped = skipped_files_line(reading)
+    if skipped:
+        console.print(skipped, highlight=False, markup=False)
+    if reading.skipped_texts:
+        console.print(
+            f"skipped {reading.skipped_texts:,} text{'s' if reading.skipped_texts > 1 else ''} "
+            "of nothing but NUL bytes and white space",
+            highlight=False,
+        )
     table = Table(title="spans per label and rule", show_edge=False)
     table.add_column("label")
     table.add_column("spans", justify="right")
@@ -107,15 +135,3 @@ def annotate(
                 f"{per_rule[rule_id]:,}" if rule_id else "",
             )
     console.print(table)
-
-
-def select_profile(pack: RulePack, profile: str | None) -> RulePack:
-    """The pack narrowed to a profile; an unknown profile is a pack error naming the known ones."""
-    try:
-        return pack.with_profile(profile)
-    except KeyError:
-        known = ", ".join(pack.profiles) or "none"
-        raise RulePackError(
-            str(pack.path),
-            [PackProblem("pack.yaml", None, None, f"no profile {profile!r}; profiles: {known}")],
-        ) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import inspect
 from collections.abc import Callable
 from typing import Annotated, TypeVar
@@ -11,7 +12,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from annotator.cli.app import app, console, console_err
+from annotator.cli.push_cmd import URL_HELP
+from annotator.doccano.accounts import ROLES, add_user, list_members, list_users
+from annotator.doccano.connection import Doccano, resolve_credentials
 from annotator.server import ADMIN_USERNAME, DEFAULT_PORT, LocalDoccano, ServerStatus
+
+#: doccano's project roles, as a choice on the command line
+Role = enum.Enum("Role", {name: name for name in ROLES}, type=str)  # type: ignore[misc]
 
 doccano_app = typer.Typer(no_args_is_help=True, add_completion=False)
 app.add_typer(
@@ -25,7 +32,7 @@ app.add_typer(
 Command = TypeVar("Command", bound=Callable[..., None])
 
 
-def _command(name: str) -> Callable[[Command], Command]:
+def _command(name: str, group: typer.Typer = doccano_app) -> Callable[[Command], Command]:
     """Register a command whose help is its docstring with paragraphs unwrapped.
 
     Typer's rich help keeps the docstring's single line breaks; joining them lets the help
@@ -35,7 +42,7 @@ def _command(name: str) -> Callable[[Command], Command]:
     def register(function: Command) -> Command:
         paragraphs = inspect.cleandoc(function.__doc__ or "").split("\n\n")
         text = "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
-        doccano_app.command(name, help=text)(function)
+        group.command(name, help=text)(function)
         return function
 
     return register
@@ -111,3 +118,80 @@ def _status_table(state: ServerStatus) -> Table:
     if state.pids and not state.running:
         table.add_row("fix", "run `annotator doccano up` to restart it")
     return table
+
+
+# --------------------------------------------------------------------------------------------
+# accounts: doccano user add | list
+
+user_app = typer.Typer(no_args_is_help=True, add_completion=False)
+doccano_app.add_typer(
+    user_app,
+    name="user",
+    help="Team accounts: create annotators and give them a role in a project; list accounts and members.",
+)
+
+
+@_command("add", user_app)
+def user_add(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The account's user name.")],
+    project: Annotated[
+        str | None, typer.Option("--project", "-p", help="Make the account a member of this project.")
+    ] = None,
+    role: Annotated[Role, typer.Option("--role", help="The account's role in the project.")] = Role.annotator,
+    show_password: Annotated[
+        bool,
+        typer.Option(
+            "--show-password", help="Also print a new account's password (it is always in a 0600 file)."
+        ),
+    ] = False,
+    url: Annotated[str | None, typer.Option("--url", help=URL_HELP)] = None,
+) -> None:
+    """Create an account (if it does not exist) and give it a role in a project.
+
+    A new account gets a random password that doccano's login form accepts. The password is written
+    to a file readable by you alone, whose path is printed; pass it on to the person privately. It
+    is printed only with --show-password. Running the command again changes nothing, or only the
+    role. Creating accounts needs the admin of the server (the embedded server's admin is one).
+    """
+    change, password = add_user(Doccano(resolve_credentials(url)), name, project=project, role=role.value)
+    if change.created:
+        console.print(f"created the account {escape(name)}", highlight=False)
+    else:
+        console.print(f"the account {escape(name)} already exists", highlight=False)
+    if change.password_file is not None:
+        what = "in" if change.created else "as this tool created it, in"
+        _line("password", f"{what} {change.password_file} (readable only by you)")
+    if password is not None and show_password:
+        _line("password", password)
+    if change.project is not None:
+        if change.joined:
+            state = f"joined as {change.role}"
+        elif change.previous_role is not None:
+            state = f"role changed from {change.previous_role} to {change.role}"
+        else:
+            state = f"already a member as {change.role}"
+        _line("project", f'"{change.project}": {state}')
+
+
+@_command("list", user_app)
+def user_list(
+    project: Annotated[
+        str | None, typer.Option("--project", "-p", help="List this project's members and their roles.")
+    ] = None,
+    url: Annotated[str | None, typer.Option("--url", help=URL_HELP)] = None,
+) -> None:
+    """List the server's accounts, or with --project the project's members and their roles."""
+    doccano = Doccano(resolve_credentials(url))
+    if project is not None:
+        table = Table(title=f'members of "{escape(project)}"', title_justify="left")
+        table.add_column("user")
+        table.add_column("role")
+        for member in list_members(doccano, project):
+            table.add_row(escape(member.username), member.role)
+    else:
+        table = Table(title=f"accounts on {escape(doccano.url)}", title_justify="left")
+        table.add_column("user")
+        table.add_column("admin")
+        for user in list_users(doccano):
+            table.add_row(escape(user.username), "yes" if user.is_superuser or user.is_staff else "")
+    console.print(table)

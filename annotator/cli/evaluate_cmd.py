@@ -11,8 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from annotator.cli.app import app, console
-from annotator.corpus import read_corpus
-from annotator.effort import CLASSES, measure_effort
+from annotator.cli.reading import print_read_warnings
+from annotator.corpus import ReadReport, read_corpus
+from annotator.effort import CLASSES, Effort, measure_effort
 from annotator.errors import InputError
 from annotator.evaluate import Evaluation, evaluate, parse_label_map, top_errors
 
@@ -43,8 +44,10 @@ def evaluate_command(
     except ValueError as error:
         raise InputError(str(error)) from None
     wanted = {label.strip() for label in labels.split(",") if label.strip()} if labels else None
-    gold_examples = list(read_corpus([gold]))
-    predicted = list(read_corpus([pred]))
+    reading = ReadReport()
+    gold_examples = list(read_corpus([gold], reading))
+    predicted = list(read_corpus([pred], reading))
+    print_read_warnings(reading)
     result = evaluate(gold_examples, predicted, label_map=mapping, labels=wanted)
     measured = measure_effort(predicted, gold_examples) if effort else None
     if as_json:
@@ -55,17 +58,22 @@ def evaluate_command(
         return
     print_evaluation(result, top)
     if measured is not None:
-        table = Table(title="correction effort (pushed spans -> gold)", show_edge=False)
-        for column in ("pushed", *CLASSES, "added by annotators", "gold", "gold not typed"):
-            table.add_column(column, justify="right")
-        table.add_row(
-            str(measured.pushed_spans),
-            *(str(measured.counts[name]) for name in CLASSES),
-            str(measured.added),
-            str(measured.gold_spans),
-            f"{measured.untyped_share:.1%}",
-        )
-        console.print(table)
+        print_effort(measured)
+
+
+def print_effort(measured: Effort) -> None:
+    """The correction effort, one measure per row (fits 80 columns whatever the numbers)."""
+    table = Table(title="correction effort (pushed -> gold)", show_edge=False)
+    table.add_column("spans")
+    table.add_column("count", justify="right")
+    names = {"rebounded_relabelled": "rebounded and relabelled"}
+    table.add_row("pushed by the rules", str(measured.pushed_spans))
+    for name in CLASSES:
+        table.add_row(f"  {names.get(name, name)}", str(measured.counts[name]))
+    table.add_row("added by annotators", str(measured.added))
+    table.add_row("gold", str(measured.gold_spans))
+    table.add_row("gold not typed by annotators", f"{measured.untyped_share:.1%}")
+    console.print(table)
 
 
 def print_evaluation(result: Evaluation, top: int) -> None:
@@ -74,12 +82,13 @@ def print_evaluation(result: Evaluation, top: int) -> None:
         f"{result.predicted_spans} predicted"
         + (f" ({result.unpaired_gold} gold examples had no prediction)" if result.unpaired_gold else "")
     )
+    # the mode heads its P column on a line of its own, so that the table fits 80 columns
     table = Table(title="per label", show_edge=False)
-    table.add_column("label")
+    table.add_column("\nlabel")
     for mode in result.modes:
         for column in ("P", "R", "F1"):
-            table.add_column(f"{mode} {column}", justify="right")
-    table.add_column("gold", justify="right")
+            table.add_column(f"{mode if column == 'P' else ''}\n{column}", justify="right")
+    table.add_column("\ngold", justify="right")
     labels = sorted({label for mode in result.modes.values() for label in mode.per_label})
     for label in [*labels, "micro"]:
         row = [label]

@@ -11,14 +11,21 @@ from rich.table import Table
 
 from annotator.cli.app import app, console
 from annotator.cli.push_cmd import URL_HELP
-from annotator.corpus import PreAnnotationWriter
 from annotator.doccano.connection import Doccano, resolve_credentials
 from annotator.doccano.pull import pull
+from annotator.errors import InputError, OutputError
 from annotator.export.formats import FORMATS
 from annotator.export.gold import export_gold
+from annotator.export.split import check_share
 from annotator.model import Example
 
-PUSHED_FILE = "pushed.jsonl"
+
+def _dev_share(value: float) -> float:
+    try:
+        check_share(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    return value
 
 
 @app.command("export")
@@ -33,8 +40,14 @@ def export_command(
     all_examples: Annotated[
         bool, typer.Option("--all", help="Export every example, not only the confirmed ones.")
     ] = False,
-    dev_ratio: Annotated[
-        float, typer.Option("--dev-ratio", min=0.0, max=1.0, help="Share of examples in dev.")
+    dev_share: Annotated[
+        float,
+        typer.Option(
+            "--dev-share",
+            callback=_dev_share,
+            help="Share of examples in dev, at least 0 and below 1. With few examples, train always "
+            "keeps at least one and dev gets one when there are two or more.",
+        ),
     ] = 0.2,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the train/dev split.")] = 13,
     url: Annotated[str | None, typer.Option("--url", help=URL_HELP)] = None,
@@ -42,12 +55,24 @@ def export_command(
     """Export a project's confirmed examples as a gold corpus, verified, with a manifest.
 
     Writes gold.jsonl (doccano JSONL with ids and meta), train.spacy/dev.spacy (spaCy DocBin),
-    gold.conll (BIO), hf.jsonl + labels.json (Hugging Face), pushed.jsonl (what the rules had
-    pre-annotated, for `annotator evaluate --effort`) and manifest.json.
+    gold.conll (BIO), hf.jsonl + labels.json (Hugging Face; every label of the project),
+    pushed.jsonl (what the rules had pre-annotated, for `annotator evaluate --effort`) and
+    manifest.json. Files appear only once all of them are written and read back.
     """
     wanted = tuple(name.strip() for name in formats.split(",") if name.strip())
+    unknown = [name for name in wanted if name not in FORMATS] or ([] if wanted else ["(none)"])
+    if unknown:  # refused before doccano is asked for anything
+        raise OutputError(f"unknown export format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     doccano = Doccano(resolve_credentials(url))
     pulled = pull(doccano, project, only_confirmed=not all_examples)
+    if not pulled:
+        which = "examples" if all_examples else "confirmed examples"
+        raise InputError(
+            f'project "{project}" has no {which}; nothing was written',
+            hint="annotators confirm an example with the check mark in doccano; "
+            "or export every example with --all",
+        )
+    label_set = doccano.label_types(doccano.project(project).id)
     packs = Counter(item.pack for item in pulled if item.pack)
     source = {
         "project": project,
@@ -59,13 +84,12 @@ def export_command(
         [item.example for item in pulled],
         output,
         formats=wanted,
-        dev_ratio=dev_ratio,
+        dev_share=dev_share,
         seed=seed,
         source=source,
+        label_set=label_set,
+        pushed=[Example(item.example.id, item.example.text, item.pre, item.example.meta) for item in pulled],
     )
-    with PreAnnotationWriter(output / PUSHED_FILE) as writer:
-        for item in sorted(pulled, key=lambda i: i.example.id):
-            writer.write(Example(item.example.id, item.example.text, item.pre, item.example.meta))
     table = Table(title=f'gold corpus of "{project}" -> {output}', show_edge=False)
     table.add_column("format")
     table.add_column("examples", justify="right")
@@ -77,8 +101,18 @@ def export_command(
         f"{report.examples} examples ({'all' if all_examples else 'confirmed only'}), "
         f"{report.spans} spans: "
         + ", ".join(f"{label} {count}" for label, count in sorted(report.labels.items()))
-        + f"; split {report.split}; verified, manifest {report.manifest}"
+        + f"; verified, manifest {report.manifest}"
     )
+    console.print(
+        f"split: {report.split.get('train', 0)} train, {report.split.get('dev', 0)} dev ({report.split_how})",
+        markup=False,
+    )
+    unused = [label for label in report.label_set if label not in report.labels]
+    if unused:
+        console.print(
+            f"labels of the project with no span yet (still in labels.json): {', '.join(unused)}",
+            markup=False,
+        )
     for adjustment in report.adjustments:
         console.print(
             f"[yellow]adjusted[/] {adjustment.example} {adjustment.before.key}: {adjustment.reason}"

@@ -10,10 +10,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from annotator.cli.app import app, console, console_err
-from annotator.corpus import read_pre_annotations
+from annotator.cli.reading import print_read_warnings
+from annotator.corpus import ReadReport, read_pre_annotations
 from annotator.doccano.connection import Doccano, resolve_credentials
 from annotator.doccano.push import DEFAULT_CHUNK, PushReport, push
-from annotator.rules import load_pack
+from annotator.errors import InputError
+from annotator.pack_cache import compile_pack
 
 URL_HELP = "doccano URL (default: DOCCANO_URL, else the local server started by `annotator doccano up`)."
 
@@ -45,10 +47,19 @@ def push_command(
 
     Re-running a push (or one that was killed half way) leaves exactly one copy of each example.
     Credentials: DOCCANO_USERNAME / DOCCANO_PASSWORD, else the local server's credentials file.
-    Exit code 7 if doccano dropped an example or a span (they are listed).
+    Exit code 7 if doccano dropped an example or a span (they are listed). A file without examples
+    is refused before doccano is contacted (no empty project is created).
     """
-    pack = load_pack(rules) if rules is not None else None
-    examples = list(read_pre_annotations(pre))
+    # through the pack cache: push needs only the labels and the fingerprint, not a 5 s compile
+    pack = compile_pack(rules).pack if rules is not None else None
+    reading = ReadReport()
+    examples = list(read_pre_annotations(pre, reading))
+    print_read_warnings(reading)
+    if not examples:
+        raise InputError(
+            f"{pre}: no examples to push; nothing was sent to doccano",
+            hint="push the file that `annotator annotate` wrote for a corpus with text in it",
+        )
     doccano = Doccano(resolve_credentials(url))
     progress = Progress(
         TextColumn("{task.description}"),

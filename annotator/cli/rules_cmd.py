@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from annotator.cli.app import app, console
+from annotator.cli.app import app, console, console_err
+from annotator.pack_cache import compile_pack
 from annotator.rule_examples import check_examples, run_guard
-from annotator.rules import load_pack
 
 rules_app = typer.Typer(help="Validate and test rule packs.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
@@ -20,6 +21,10 @@ app.add_typer(rules_app, name="rules")
 @rules_app.command("check")
 def check(
     packs: Annotated[list[Path], typer.Argument(help="Rule pack folders (each holds a pack.yaml).")],
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Compile each pack afresh: neither read nor write the pack cache."),
+    ] = False,
 ) -> None:
     """Validate each pack (every problem, with file, line and rule), run every rule's examples, and
     count what each rule tags in the pack's guard prose (pack.yaml "guard").
@@ -28,8 +33,11 @@ def check(
     rule tags more than the guard allows in prose without entities.
     """
     for path in packs:
-        pack = load_pack(path)
-        outcomes = check_examples(pack)
+        compiled = compile_pack(path, cache=not no_cache)
+        if compiled.cache_note:
+            console_err.print(f"[yellow]warning:[/] pack cache not used: {escape(compiled.cache_note)}")
+        pack = compiled.pack
+        outcomes = check_examples(pack, compiled.compile)
         kinds = Counter(rule.kind.value for rule in pack.rules)
         terms = sum(
             len(getattr(rule.config, "source", None).terms)
@@ -45,7 +53,7 @@ def check(
         table.add_row("policies", f"clitics {pack.clitics.value}, overlap {pack.overlap.value}")
         table.add_row("examples", f"[green]{len(outcomes)} passed[/]")
         if pack.guard is not None:
-            guarded = run_guard(pack)
+            guarded = run_guard(pack, compiled.compile)
             tagged = sum(len(outcome.spans) for outcome in guarded)
             worst = f", most by {guarded[0].rule} ({guarded[0].rate:.1f})" if guarded and tagged else ""
             table.add_row(

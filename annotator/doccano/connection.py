@@ -70,13 +70,43 @@ def resolve_credentials(url: str | None = None) -> Credentials:
     if bool(username) != bool(password):
         missing = PASSWORD_ENV if username else USERNAME_ENV
         raise CredentialsMissing(f"{missing} is not set", hint=f"set both {USERNAME_ENV} and {PASSWORD_ENV}")
-    local = read_credentials(local_doccano_paths().credentials)
+    try:
+        local = read_credentials(local_doccano_paths().credentials)
+    except CredentialsMissing:
+        if url is not None:
+            check_reachable(url)
+        raise
     if url is not None and url.rstrip("/") != local.url.rstrip("/"):
+        check_reachable(url)
         raise CredentialsMissing(
             f"no credentials for {url}",
             hint=f"set {USERNAME_ENV} and {PASSWORD_ENV} (the local credentials file is for {local.url})",
         )
     return local
+
+
+def check_reachable(url: str, timeout: float = 5.0) -> None:
+    """Raise ``ServerUnreachable`` unless something answers HTTP at ``url`` (whatever the answer).
+
+    Asked before complaining about missing credentials: for a URL where nothing listens, "cannot
+    reach" is the message that helps.
+    """
+    try:
+        requests.get(f"{url.rstrip('/')}/v1/health/", timeout=timeout, allow_redirects=False)
+    except (
+        requests.exceptions.MissingSchema,
+        requests.exceptions.InvalidSchema,
+        requests.exceptions.InvalidURL,
+    ):
+        raise ServerUnreachable(
+            f"{url} is not a doccano URL", hint="give the server's address, e.g. --url http://127.0.0.1:8000"
+        ) from None
+    except requests.RequestException:
+        raise ServerUnreachable(
+            f"cannot reach {url}: nothing answers there",
+            hint="is doccano running at that address? Check --url / DOCCANO_URL; "
+            "start the local one with `annotator doccano up`",
+        ) from None
 
 
 def read_local_url() -> str:
@@ -375,11 +405,39 @@ class Doccano:
     # -- users and members (for setting up annotators) -------------------------------------------
 
     def create_user(self, username: str, password: str) -> int:
+        """Create an account (needs a staff account; doccano applies its password rules)."""
         user = self.call(f"create user {username}", self.client.create_user, username, password)
         return int(user.id)
 
-    def add_member(self, project_id: int, username: str, role: str = "annotator") -> None:
-        self.call(f"add {username} to the project", self.client.add_member, project_id, username, role)
+    def users(self) -> list[dict[str, Any]]:
+        """Every account: ``{"id", "username", "is_superuser", "is_staff"}``."""
+        return list(self.get_json("list users", "users"))
+
+    def roles(self) -> dict[str, int]:
+        """doccano's project roles, name -> id (annotator, annotation_approver, project_admin)."""
+        return {str(role["name"]): int(role["id"]) for role in self.get_json("list roles", "roles")}
+
+    def members(self, project_id: int) -> list[dict[str, Any]]:
+        """The project's members: ``{"id", "user", "role", "username", "rolename"}``."""
+        return list(self.get_json("list members", f"projects/{project_id}/members"))
+
+    def add_member(self, project_id: int, user_id: int, role_id: int) -> None:
+        """Make an account a member of the project with a role."""
+        self.call(
+            "add a member to the project",
+            self._http.post,
+            f"projects/{project_id}/members",
+            json={"user": user_id, "role": role_id},
+        )
+
+    def change_member_role(self, project_id: int, member_id: int, user_id: int, role_id: int) -> None:
+        """Give an existing member another role."""
+        self.call(
+            "change a member's role",
+            self._http.put,
+            f"projects/{project_id}/members/{member_id}",
+            json={"id": member_id, "user": user_id, "role": role_id},
+        )
 
 
 def _export_records(content: bytes) -> Iterator[dict[str, Any]]:
@@ -388,7 +446,9 @@ def _export_records(content: bytes) -> Iterator[dict[str, Any]]:
         for name in sorted(archive.namelist()):
             if not name.endswith(".jsonl"):
                 continue
-            for line in archive.read(name).decode("utf-8").splitlines():
+            # split at line feeds only: str.splitlines also splits at U+2028, U+0085 ... that a
+            # text may hold, and JSON writes them unescaped
+            for line in archive.read(name).decode("utf-8").split("\n"):
                 if line.strip():
                     yield json.loads(line)
 
@@ -404,10 +464,14 @@ def write_import_file(records: list[dict[str, Any]], directory: str | None = Non
     """A UTF-8 JSONL file for doccano's import (``start_import`` names the encoding). A record
     with a lone surrogate, which UTF-8 cannot hold, is written ASCII-escaped instead."""
     descriptor, name = tempfile.mkstemp(suffix=".jsonl", prefix="annotator-push-", dir=directory)
-    with os.fdopen(descriptor, "w", encoding=IMPORT_ENCODING) as handle:
-        for record in records:
-            try:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-            except UnicodeEncodeError:
-                handle.write(json.dumps(record, ensure_ascii=True) + "\n")
+    try:
+        with os.fdopen(descriptor, "w", encoding=IMPORT_ENCODING) as handle:
+            for record in records:
+                try:
+                    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                except UnicodeEncodeError:
+                    handle.write(json.dumps(record, ensure_ascii=True) + "\n")
+    except BaseException:  # a full disk, Ctrl-C: leave no half-written temporary file behind
+        Path(name).unlink(missing_ok=True)
+        raise
     return Path(name)

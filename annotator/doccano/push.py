@@ -107,8 +107,11 @@ class PushJournal:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_suffix(".partial")
-        partial.write_text(json.dumps({"tasks": tasks}), encoding="utf-8")
-        os.replace(partial, self.path)
+        try:
+            partial.write_text(json.dumps({"tasks": tasks}), encoding="utf-8")
+            os.replace(partial, self.path)
+        finally:
+            partial.unlink(missing_ok=True)
 
     def add(self, task_id: str) -> None:
         self._write([*self.pending(), task_id])

@@ -1,5 +1,9 @@
 """Write a gold corpus in every requested format, verify it by reading every file back, and write
-its manifest (counts per label and per format, rule packs, checksums, adjustments)."""
+its manifest (counts per label and per format, rule packs, checksums, adjustments).
+
+The files are written and verified in a staging folder and moved into the export folder only when
+all of them read back right (the manifest last): a failed export leaves no file behind.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,14 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from annotator.errors import OutputError, VerificationFailed
+from annotator.atomic import StagedFolder
+from annotator.corpus import PreAnnotationWriter
+from annotator.errors import InputError, OutputError, VerificationFailed
 from annotator.export.align import Adjustment, non_overlapping, tokens_for, trim_spans
 from annotator.export.formats import (
     FORMATS,
@@ -26,9 +33,14 @@ from annotator.export.formats import (
     write_hf,
     write_jsonl,
 )
+from annotator.export.split import split_examples, split_of
 from annotator.model import Example, Span
 
+__all__ = ["ExportReport", "Unrepresentable", "export_gold", "split_of"]
+
 MANIFEST = "manifest.json"
+#: what the rules had pre-annotated, for ``annotator evaluate --effort``
+PUSHED_FILE = "pushed.jsonl"
 FILE_NAMES = {
     "jsonl": ["gold.jsonl"],
     "spacy": ["train.spacy", "dev.spacy"],
@@ -53,15 +65,13 @@ class ExportReport:
     labels: Counter[str] = field(default_factory=Counter)
     per_format: dict[str, dict[str, Any]] = field(default_factory=dict)
     split: dict[str, int] = field(default_factory=dict)
+    #: how the split was decided (a sentence for the user)
+    split_how: str = ""
+    #: every label of the project (labels.json lists them all), used or not
+    label_set: list[str] = field(default_factory=list)
     adjustments: list[Adjustment] = field(default_factory=list)
     unrepresentable: list[Unrepresentable] = field(default_factory=list)
     manifest: Path | None = None
-
-
-def split_of(example_id: str, dev_ratio: float, seed: int) -> str:
-    """ "dev" or "train", from a hash of the id: an example keeps its split in every later export."""
-    digest = hashlib.sha256(f"{seed}:{example_id}".encode()).digest()
-    return "dev" if int.from_bytes(digest[:8], "big") / 2**64 < dev_ratio else "train"
 
 
 def _checksum(path: Path) -> str:
@@ -77,34 +87,38 @@ def export_gold(
     folder: str | Path,
     *,
     formats: tuple[str, ...] = FORMATS,
-    dev_ratio: float = 0.2,
+    dev_share: float = 0.2,
     seed: int = 13,
     source: dict[str, Any] | None = None,
+    label_set: Iterable[str] = (),
+    pushed: list[Example] | None = None,
 ) -> ExportReport:
     """Write ``examples`` (gold text and spans) to ``folder`` in ``formats``; verify; write the manifest.
 
-    Raises ``VerificationFailed`` if any file does not read back to the same spans.
+    ``label_set`` is the project's whole label set (labels that no example uses are still listed in
+    ``labels.json`` and the manifest); ``pushed``, when given, is written to ``pushed.jsonl``.
+    Raises ``VerificationFailed`` if any file does not read back to the same spans, ``InputError``
+    if there is nothing to export; on any failure no file of this export is left in ``folder``.
     """
     unknown = [name for name in formats if name not in FORMATS]
     if unknown:
         raise OutputError(f"unknown export format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
+    if not examples:
+        raise InputError("no examples to export")
     out = Path(folder)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputError(f"{out}: cannot create the export folder ({error.strerror or error})") from None
     report = ExportReport(out)
+    ordered = sorted(examples, key=lambda e: e.id)
+    split = split_examples([example.id for example in ordered], dev_share, seed)
+    report.split_how = split.how
     items: list[AlignedExample] = []
-    for example in sorted(examples, key=lambda e: e.id):
+    for example in ordered:
         gold, adjustments = trim_spans(example)
         report.adjustments.extend(adjustments)
-        items.append(
-            AlignedExample(gold, tokens_for(gold.text, gold.spans), split_of(gold.id, dev_ratio, seed))
-        )
+        items.append(AlignedExample(gold, tokens_for(gold.text, gold.spans), split.sides[example.id]))
         report.spans += len(gold.spans)
         report.labels.update(span.label for span in gold.spans)
     report.examples = len(items)
-    report.split = dict(Counter(item.split for item in items))
+    report.split = split.counts
     token_formats = tuple(name for name in formats if name in ("spacy", "conll", "hf"))
     for item in items:
         _, left_out = non_overlapping(item.example.spans)
@@ -118,22 +132,30 @@ def export_gold(
                     "(the span is kept in gold.jsonl and in the DocBin's doc.spans['sc'])",
                 )
             )
-    labels = sorted(report.labels)
-    try:
-        if "jsonl" in formats:
-            write_jsonl(out / "gold.jsonl", items)
-        if "spacy" in formats:
-            write_docbins(out, items)
-        if "conll" in formats:
-            write_conll(out / "gold.conll", items)
-        if "hf" in formats:
-            write_hf(out, items, labels)
-    except FormatError as error:
-        raise VerificationFailed(f"export failed: {error}") from None
-    except OSError as error:
-        raise OutputError(f"{out}: cannot write the export ({error.strerror or error})") from None
-    _verify(out, items, formats, report)
-    report.manifest = _write_manifest(out, report, formats, dev_ratio, seed, source or {})
+    report.label_set = sorted(set(label_set) | set(report.labels))
+    with StagedFolder(out, last=MANIFEST) as staged:
+        stage = staged.path
+        try:
+            if "jsonl" in formats:
+                write_jsonl(stage / "gold.jsonl", items)
+            if "spacy" in formats:
+                write_docbins(stage, items)
+            if "conll" in formats:
+                write_conll(stage / "gold.conll", items)
+            if "hf" in formats:
+                write_hf(stage, items, report.label_set)
+        except FormatError as error:
+            raise VerificationFailed(f"export failed: {error}") from None
+        except OSError as error:
+            raise OutputError(f"{out}: cannot write the export ({error.strerror or error})") from None
+        if pushed is not None:
+            with PreAnnotationWriter(stage / PUSHED_FILE) as writer:
+                for example in sorted(pushed, key=lambda e: e.id):
+                    writer.write(example)
+        _verify(stage, items, formats, report)
+        _write_manifest(stage, report, formats, dev_share, seed, source or {}, pushed is not None)
+        staged.commit()
+    report.manifest = out / MANIFEST
     return report
 
 
@@ -186,9 +208,10 @@ def _write_manifest(
     out: Path,
     report: ExportReport,
     formats: tuple[str, ...],
-    dev_ratio: float,
+    dev_share: float,
     seed: int,
     source: dict[str, Any],
+    with_pushed: bool,
 ) -> Path:
     files = {name: {file: _checksum(out / file) for file in FILE_NAMES[name]} for name in formats}
     manifest = {
@@ -197,7 +220,8 @@ def _write_manifest(
         "examples": report.examples,
         "spans": report.spans,
         "labels": dict(sorted(report.labels.items())),
-        "split": {"seed": seed, "dev_ratio": dev_ratio, **report.split},
+        "label_set": report.label_set,
+        "split": {"seed": seed, "dev_share": dev_share, **report.split, "how": report.split_how},
         "formats": {name: {**report.per_format.get(name, {}), "files": files[name]} for name in formats},
         "spacy_entities": report.per_format.get("spacy ents"),
         "adjustments": [
@@ -213,6 +237,7 @@ def _write_manifest(
             {"example": u.example, "span": u.span.key, "formats": list(u.formats), "reason": u.reason}
             for u in report.unrepresentable
         ],
+        "pushed": {PUSHED_FILE: _checksum(out / PUSHED_FILE)} if with_pushed else None,
         "verified": True,
     }
     path = out / MANIFEST

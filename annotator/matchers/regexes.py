@@ -28,6 +28,7 @@ from annotator.arabic import (
     clitic_start,
 )
 from annotator.matchers.prefixes import literal_prefixes
+from annotator.patterns import compile_pattern
 
 #: a match may start at a word start, after a proclitic, or on a non-word character
 LEFT_EDGE = rf"(?:(?<!\w)|(?=\W)|(?<=(?<!\w)[{CONJUNCTIONS}]?[{PREPOSITIONS}])|(?<=(?<!\w)[{CONJUNCTIONS}]))"
@@ -97,14 +98,14 @@ class CompiledRegex:
         else:
             # anchored runs check LEFT_EDGE apart and match the pattern exactly as the pack loader
             # compiled it to validate it, so that this compile is a hit in regex's own cache
-            self.anchored = regex.compile(pattern, self.flags)
+            self.anchored = compile_pattern(pattern, self.flags)
             self.has_fused = FUSED_GROUP in self.anchored.groupindex
 
     @property
     def scanner(self) -> regex.Pattern:
         """The pattern behind LEFT_EDGE, for a scan of the whole text (compiled when first needed)."""
         if self._scanner is None:
-            self._scanner = regex.compile(LEFT_EDGE + "(?:" + self.pattern + ")", self.flags)
+            self._scanner = compile_pattern(LEFT_EDGE + "(?:" + self.pattern + ")", self.flags)
         return self._scanner
 
     def find(

@@ -33,9 +33,11 @@ class TermIndex:
         self._entries: dict[str, list[tuple[int, int, bool, CliticPolicy]]] = {}
         self._anchors: dict[str, list[int]] = {}
         self._automaton: ahocorasick.Automaton | None = None
+        self._frozen = False  # unpickled: the registrations live only in the automaton's payloads
 
     def add(self, slot: int, terms: Iterable[str], policy: CliticPolicy) -> None:
         """Register normalised ``terms`` for ``slot``; terms with the article also match their لل form."""
+        self._thaw()
         for written in terms:
             for term in spelling_variants(written):
                 self._entries.setdefault(term, []).append((slot, len(term), False, policy))
@@ -46,14 +48,41 @@ class TermIndex:
 
     def add_anchors(self, anchor: int, prefixes: Iterable[str]) -> None:
         """Report every occurrence of ``prefixes`` (as they are, no boundary check) under ``anchor``."""
+        self._thaw()
         for prefix in prefixes:
             self._anchors.setdefault(prefix, []).append(anchor)
         self._automaton = None
 
     def __len__(self) -> int:
+        self._thaw()
         return len(self._entries)
 
+    def __getstate__(self) -> dict:
+        """A built index pickles as its automaton alone: every key's payload holds its entries."""
+        if self._automaton is None:
+            return {"entries": self._entries, "anchors": self._anchors}
+        return {"automaton": self._automaton}
+
+    def __setstate__(self, state: dict) -> None:
+        self._automaton = state.get("automaton")
+        self._entries = state.get("entries", {})
+        self._anchors = state.get("anchors", {})
+        self._frozen = self._automaton is not None
+
+    def _thaw(self) -> None:
+        """Read the registrations back out of an unpickled automaton (before anything is added)."""
+        if not self._frozen:
+            return
+        self._frozen = False
+        assert self._automaton is not None
+        for key, (_, entries, anchor_ids, _) in self._automaton.items():
+            if entries:
+                self._entries[key] = list(entries)
+            if anchor_ids:
+                self._anchors[key] = list(anchor_ids)
+
     def build(self) -> None:
+        self._thaw()
         automaton = ahocorasick.Automaton()
         keys = [*self._entries, *(key for key in self._anchors if key not in self._entries)]
         for key in keys:

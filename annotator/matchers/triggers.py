@@ -13,6 +13,7 @@ import regex
 
 from annotator.arabic import CliticPolicy, clitic_start
 from annotator.matchers.regexes import CompiledRegex, RegexTimeout, time_limit
+from annotator.patterns import compile_pattern
 from annotator.rules.macros import TARGET_GROUP, target_source_regex, trigger_target_regex
 from annotator.rules.model import TriggerRule
 
@@ -27,7 +28,7 @@ class CompiledTrigger:
         target = target_source_regex(config.target.pattern, config.target.terms)
         self.rule_index = rule_index
         self.after = config.position == "after"
-        self.target = regex.compile(trigger_target_regex(target, config.between, self.after), flags)
+        self.target = compile_pattern(trigger_target_regex(target, config.between, self.after), flags)
         self.policy = policy
         self.timeout = timeout
         self.trigger_regex = (

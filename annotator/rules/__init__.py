@@ -1,6 +1,13 @@
-"""Rule packs: YAML rules and gazetteers loaded into frozen, validated objects."""
+"""Rule packs: YAML rules and gazetteers loaded into frozen, validated objects.
 
-from annotator.rules.loader import load_pack, read_term_file
+The loader (and YAML with it) is imported when first used, so that code which only needs the model
+(an unpickled, compiled pack) does not pay for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
 from annotator.rules.model import (
     LabelSpec,
     OverlapPolicy,
@@ -9,6 +16,17 @@ from annotator.rules.model import (
     RuleKind,
     RulePack,
 )
+
+_FROM_LOADER = ("load_pack", "read_term_file", "select_profile")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_LOADER:
+        from annotator.rules import loader
+
+        return getattr(loader, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "LabelSpec",
@@ -19,4 +37,5 @@ __all__ = [
     "RulePack",
     "load_pack",
     "read_term_file",
+    "select_profile",
 ]

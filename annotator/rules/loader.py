@@ -19,6 +19,7 @@ import regex
 
 from annotator.arabic import CliticPolicy, NormalizationOptions, Normalizer
 from annotator.errors import Problem, RulePackError
+from annotator.patterns import compile_pattern
 from annotator.rules.macros import (
     BUILTIN_MACROS,
     MACRO_REFERENCE,
@@ -96,6 +97,19 @@ DEFAULT_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4
 def load_pack(path: str | Path) -> RulePack:
     """Load and validate the rule pack in folder ``path``; raise ``RulePackError`` listing all problems."""
     return _PackLoader(Path(path)).load()
+
+
+def select_profile(pack: RulePack, profile: str | None) -> RulePack:
+    """The pack narrowed to ``profile`` (None: as it is); an unknown profile is a pack error naming
+    the known ones."""
+    try:
+        return pack.with_profile(profile)
+    except KeyError:
+        known = ", ".join(pack.profiles) or "none"
+        raise RulePackError(
+            str(pack.path),
+            [Problem(PACK_FILE, None, None, f"no profile {profile!r}; profiles: {known}")],
+        ) from None
 
 
 def read_term_file(path: Path) -> list[tuple[int, str]]:
@@ -549,7 +563,7 @@ class _PackLoader:
                 # macros that double at each level keep the loader busy for minutes); a term list's
                 # trie needs no check, and compiling the large ones took a second
                 if name not in from_terms:
-                    regex.compile(MACRO_REFERENCE.sub("(?:)", self.macros[name]))
+                    compile_pattern(MACRO_REFERENCE.sub("(?:)", self.macros[name]))
             except MacroError as error:
                 self.problem(PACK_FILE, raw.line_of(name), None, f"macro {name}: {error}")
                 self.macros.pop(name)
@@ -749,7 +763,7 @@ class _PackLoader:
     def compile_error(self, expanded: str) -> str | None:
         """Why ``expanded`` does not compile, or ``None`` when it does."""
         try:
-            regex.compile(expanded, self.regex_flags)
+            compile_pattern(expanded, self.regex_flags)
         except (regex.error, RecursionError) as error:
             return _why(error)
         return None
@@ -801,7 +815,7 @@ class _PackLoader:
         if pattern is None:
             return None
         group = raw.get("group", 0)
-        compiled = regex.compile(pattern, self.regex_flags)  # the same compile as above: cached
+        compiled = compile_pattern(pattern, self.regex_flags)  # the same compile as above: cached
         if isinstance(group, bool) or not isinstance(group, int | str):
             self.problem(file, raw.line_of("group"), rule, "'group' must be a group number or name")
             return None
