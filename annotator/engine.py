@@ -14,18 +14,29 @@ import multiprocessing
 import multiprocessing.pool
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
-from annotator.arabic import Normalizer
+from annotator.arabic import NormalizedText, Normalizer
+from annotator.documents import split_documents
 from annotator.errors import TimeLimitExceeded
 from annotator.matchers.alarm import AlarmExpired, TextAlarm
+from annotator.matchers.propagate import NameMemory, Propagator
 from annotator.matchers.regexes import CompiledRegex, RegexTimeout, time_limit
 from annotator.matchers.terms import TermIndex
 from annotator.matchers.triggers import CompiledTrigger
 from annotator.model import Example, Span
 from annotator.resolve import Candidate, CandidateRow, resolve_rows
-from annotator.rules.model import GazetteerRule, RegexRule, RuleKind, RulePack, TokenRule, TriggerRule
+from annotator.rules.model import (
+    DocumentSettings,
+    GazetteerRule,
+    PropagateRule,
+    RegexRule,
+    RuleKind,
+    RulePack,
+    TokenRule,
+    TriggerRule,
+)
 
 
 class Annotator:
@@ -40,7 +51,10 @@ class Annotator:
         self._regexes: list[CompiledRegex] = []
         self._triggers: dict[int, CompiledTrigger] = {}
         self._anchor_slots: dict[int, int] = {}  # term-index slot -> token rule index
+        self._required: dict[int, int] = {}  # regex rule index -> the anchor id of its 'requires' strings
         token_rules = []
+        self._propagators: list[Propagator] = []
+        self._propagated_from: dict[str, int] = {}  # source rule id -> propagator
         rule_count = len(pack.rules)
         for index, rule in enumerate(pack.rules):
             config = rule.config
@@ -50,6 +64,9 @@ class Annotator:
                 self._regexes.append(
                     CompiledRegex(index, config.pattern, config.group, rule.clitics, ignore_case, timeout)
                 )
+                if config.requires:
+                    self._required[index] = 2 * rule_count + index
+                    self._terms.add_anchors(2 * rule_count + index, config.requires)
             elif isinstance(config, TriggerRule):
                 self._triggers[index] = CompiledTrigger(index, config, rule.clitics, ignore_case, timeout)
                 if not config.trigger.is_pattern:
@@ -59,6 +76,10 @@ class Annotator:
                 if config.anchors:
                     self._terms.add(rule_count + index, config.anchors, rule.clitics)
                     self._anchor_slots[rule_count + index] = index
+            elif isinstance(config, PropagateRule):
+                for source in config.sources:
+                    self._propagated_from.setdefault(source, len(self._propagators))
+                self._propagators.append(Propagator(rule.id, rule.label, config, rule.clitics))
         # regex rules (and trigger patterns) whose matches start with known literals run only where
         # the shared automaton saw one of those
         self._anchored: set[int] = set()
@@ -112,9 +133,12 @@ class Annotator:
         Raises ``TimeLimitExceeded`` naming the rule that was running when the text's matching ran
         past the pack's time limit (``match_timeout`` per 10,000 characters; see ``alarm``).
         """
+        return self._rows(self.normalizer.normalize(text))
+
+    def _rows(self, view: NormalizedText) -> list[CandidateRow]:
+        """``candidate_rows`` of a text already normalised."""
         if self._tokens is None and self._token_rules:
             self.prepare()
-        view = self.normalizer.normalize(text)
         norm = view.text
         hits: list[tuple[int, int, int]] = []
         limit = time_limit(self.pack.match_timeout, norm)
@@ -126,6 +150,7 @@ class Annotator:
                 rule_count = len(self._ids)
                 term_hits, anchors = self._terms.scan_all(norm)
                 anchored = self._anchored
+                required = self._required
                 for start, end, slot in term_hits:
                     if slot >= rule_count:
                         token_rules.add(self._anchor_slots[slot])
@@ -136,6 +161,8 @@ class Annotator:
                 # an anchored rule runs only where the scan saw one of its prefixes, at those places
                 for compiled in self._regexes:
                     current = compiled.rule_index
+                    if current in required and required[current] not in anchors:
+                        continue  # none of the strings it requires is in the text
                     if current not in anchored or current in anchors:
                         starts = anchors[current] if current in anchored else None
                         hits.extend(compiled.find(norm, starts, guarded))
@@ -159,19 +186,47 @@ class Annotator:
         labels, ids, priorities = self._labels, self._ids, self._priorities
         return [(start, end, labels[i], ids[i], priorities[i], i) for start, end, i in hits]
 
+    @property
+    def propagates(self) -> bool:
+        """Whether the pack has ``propagate`` rules (spans then depend on the document, not one text)."""
+        return bool(self._propagators)
+
     def annotate(self, text: str) -> list[Span]:
-        """The resolved spans of ``text``, on its original offsets, each naming its rule."""
+        """The resolved spans of ``text`` (a document of one), on its original offsets, each naming
+        its rule."""
         if not text:
             return []
-        return resolve_rows(self.candidate_rows(text), self.pack.overlap)
+        view = self.normalizer.normalize(text)
+        spans = resolve_rows(self._rows(view), self.pack.overlap)
+        if self._propagators and spans:
+            spans = self._memory().extend("", view, spans)
+        return spans
+
+    def _memory(self) -> NameMemory:
+        return NameMemory(self._propagators, self._propagated_from, self.normalizer)
 
     def annotate_example(self, example: Example) -> Example:
-        """``example`` with its spans replaced by this pack's spans."""
-        try:
-            spans = self.annotate(example.text)
-        except TimeLimitExceeded as error:
-            raise TimeLimitExceeded(error.rule, error.seconds, example.id) from None
-        return replace(example, spans=tuple(spans))
+        """``example`` (a document of one) with its spans replaced by this pack's spans."""
+        return self.annotate_document([example])[0]
+
+    def annotate_document(self, examples: Sequence[Example]) -> list[Example]:
+        """The examples of one document (see ``annotator.documents``), in order, with this pack's
+        spans; ``propagate`` rules carry the names found in earlier examples to later ones."""
+        memory = self._memory() if self._propagators else None
+        annotated = []
+        for example in examples:
+            if not example.text:
+                annotated.append(replace(example, spans=()))
+                continue
+            view = self.normalizer.normalize(example.text)
+            try:
+                spans = resolve_rows(self._rows(view), self.pack.overlap)
+            except TimeLimitExceeded as error:
+                raise TimeLimitExceeded(error.rule, error.seconds, example.id) from None
+            if memory is not None:
+                spans = memory.extend(example.id, view, spans)
+            annotated.append(replace(example, spans=tuple(spans)))
+        return annotated
 
 
 # -- corpus-level, in parallel ---------------------------------------------------------------------
@@ -187,34 +242,51 @@ def _adopt_annotator(annotator: Annotator) -> None:
 
 #: one example's spans as plain tuples: what a worker sends back (the parent already has the text,
 #: and tuples cross the process boundary several times faster than dataclasses)
-SpanRows = list[tuple[int, int, str, str]]
+SpanRows = list[tuple[int, int, str, str, tuple[str, int, int] | None]]
 
 
-def _annotate_chunk(chunk: list[Example]) -> list[SpanRows]:
+def _annotate_chunk(chunk: list[list[Example]]) -> list[SpanRows]:
+    """The spans of every example of a chunk of whole documents, in order."""
     assert _worker_annotator is not None
     rows = []
-    for example in chunk:
-        spans = _worker_annotator.annotate_example(example).spans
-        rows.append([(span.start, span.end, span.label, span.rule) for span in spans])
+    for document in chunk:
+        for example in _worker_annotator.annotate_document(document):
+            rows.append(
+                [(span.start, span.end, span.label, span.rule, span.source) for span in example.spans]
+            )
     return rows
 
 
-def _with_spans(chunk: list[Example], rows: list[SpanRows]) -> Iterator[Example]:
-    for example, spans in zip(chunk, rows, strict=True):
+def _with_spans(chunk: list[list[Example]], rows: list[SpanRows]) -> Iterator[Example]:
+    examples = [example for document in chunk for example in document]
+    for example, spans in zip(examples, rows, strict=True):
         yield replace(example, spans=tuple(Span(*row) for row in spans))
 
 
-def _chunks(examples: Iterable[Example], max_examples: int, max_chars: int) -> Iterator[list[Example]]:
-    chunk: list[Example] = []
-    size = 0
-    for example in examples:
-        chunk.append(example)
-        size += len(example.text)
-        if len(chunk) >= max_examples or size >= max_chars:
+def _chunks(
+    documents: Iterable[list[Example]], max_examples: int, max_chars: int
+) -> Iterator[list[list[Example]]]:
+    """Whole documents, packed into chunks of about ``max_examples`` examples or ``max_chars``."""
+    chunk: list[list[Example]] = []
+    count = size = 0
+    for document in documents:
+        chunk.append(document)
+        count += len(document)
+        size += sum(len(example.text) for example in document)
+        if count >= max_examples or size >= max_chars:
             yield chunk
-            chunk, size = [], 0
+            chunk, count, size = [], 0, 0
     if chunk:
         yield chunk
+
+
+def _documents(
+    pack: RulePack, examples: Iterable[Example], settings: DocumentSettings
+) -> Iterator[list[Example]]:
+    """Documents of ``examples`` when the pack propagates names across them, else one per example."""
+    if pack.propagates:
+        return split_documents(examples, settings)
+    return ([example] for example in examples)
 
 
 def _fork_is_safe() -> bool:
@@ -247,6 +319,7 @@ def annotate_stream(
     workers: int = 1,
     chunk_examples: int = 512,
     chunk_chars: int = 1_000_000,
+    documents: DocumentSettings | None = None,
 ) -> Iterator[Example]:
     """Annotate a stream of examples in input order, with ``workers`` processes.
 
@@ -256,23 +329,29 @@ def annotate_stream(
     share one compiled pack. Memory stays bounded: at most ``2 * workers`` chunks are in flight,
     and the input is consumed only as results are taken. Consume the iterator to the end (or close
     it) so that the workers stop.
+
+    When the pack has ``propagate`` rules, examples are grouped into documents (``documents``, else
+    the pack's own settings; see ``annotator.documents``); a document is never split between
+    workers, so the output is the same whatever the number of workers.
     """
+    rules = pack.pack if isinstance(pack, Annotator) else pack
+    grouped = _documents(rules, examples, documents or rules.documents)
     if workers <= 1:
         annotator = pack if isinstance(pack, Annotator) else Annotator(pack)
-        return (annotator.annotate_example(example) for example in examples)
-    return _in_parallel(start_pool(pack, workers), examples, workers, chunk_examples, chunk_chars)
+        return (example for document in grouped for example in annotator.annotate_document(document))
+    return _in_parallel(start_pool(pack, workers), grouped, workers, chunk_examples, chunk_chars)
 
 
 def _in_parallel(
     pool: multiprocessing.pool.Pool,
-    examples: Iterable[Example],
+    documents: Iterable[list[Example]],
     workers: int,
     chunk_examples: int,
     chunk_chars: int,
 ) -> Iterator[Example]:
     with pool:
         pending: deque = deque()
-        for chunk in _chunks(examples, chunk_examples, chunk_chars):
+        for chunk in _chunks(documents, chunk_examples, chunk_chars):
             pending.append((chunk, pool.apply_async(_annotate_chunk, (chunk,))))
             if len(pending) >= 2 * workers:
                 done, result = pending.popleft()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,7 @@ from annotator.atomic import check_output_file
 from annotator.cli.app import app, console, console_err
 from annotator.cli.reading import print_read_warnings, skipped_files_line
 from annotator.corpus import PreAnnotationWriter, ReadReport, read_corpus
+from annotator.documents import key_path
 from annotator.engine import annotate_stream
 from annotator.pack_cache import compile_pack
 
@@ -31,6 +33,14 @@ def annotate(
     profile: Annotated[
         str | None, typer.Option("--profile", help="A profile of the pack (another annotation convention).")
     ] = None,
+    doc_key: Annotated[
+        str | None,
+        typer.Option(
+            "--doc-key",
+            help="The meta key that groups consecutive examples into one document for propagate rules "
+            "(default: the pack's documents.key, else meta.doc).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
     no_cache: Annotated[
         bool,
@@ -40,21 +50,30 @@ def annotate(
     """Pre-annotate a corpus: every span on original offsets, naming the rule that made it.
 
     Writes one JSON line per example: {"id", "text", "spans": [{"start", "end", "label", "rule"}],
-    "meta"}. The file appears only when the whole corpus is done. Files of a folder that are not
-    corpus files, texts of only NUL bytes, and input files without examples are warned about.
+    "meta"}; a span of a propagate rule also names its "source" mention. The file appears only when
+    the whole corpus is done. Files of a folder that are not corpus files, texts of only NUL bytes,
+    and input files without examples are warned about.
     """
+    if doc_key is not None:
+        try:
+            key_path(doc_key)
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--doc-key") from None
     check_output_file(output)
     compiled = compile_pack(rules, profile, cache=not no_cache)
     if compiled.cache_note and not quiet:
         console_err.print(f"[yellow]warning:[/] pack cache not used: {escape(compiled.cache_note)}")
     pack = compiled.pack
+    documents = pack.documents if doc_key is None else replace(pack.documents, key=doc_key)
     labels: Counter[str] = Counter()
     per_rule: Counter[str] = Counter()
     examples = chars = 0
     began = time.perf_counter()
     # compiled and started before the progress bar's thread exists, so workers can share one compile
     reading = ReadReport()
-    annotated = annotate_stream(compiled.annotator, read_corpus(inputs, reading), workers=workers)
+    annotated = annotate_stream(
+        compiled.annotator, read_corpus(inputs, reading), workers=workers, documents=documents
+    )
     progress = Progress(
         SpinnerColumn(),
         TextColumn("annotating"),
