@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PROJECT ?= Libya news 2021
 PACK   ?= rules/ar-news
+# the seed article's gold tags ministries and councils: the ar-news profile that does too
+PROFILE ?= institutions
 
 .PHONY: install demo test lint check-rules chromium postgresql bench bench-dask bench-smoke hotspots startup doccano-up doccano-down clean
 
@@ -11,7 +13,7 @@ PACK   ?= rules/ar-news
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[test,dask]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[test,dask,build-rules]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -20,7 +22,7 @@ install: $(VENV)/.installed
 # pre-annotated with the ar-news pack, pushed for correction.
 demo: install
 	$(BIN)/annotator doccano up
-	$(BIN)/annotator annotate seeds/ --rules $(PACK) -o work/pre.jsonl
+	$(BIN)/annotator annotate seeds/ --rules $(PACK) --profile $(PROFILE) -o work/pre.jsonl
 	$(BIN)/annotator push work/pre.jsonl --project "$(PROJECT)" --rules $(PACK)
 	$(BIN)/annotator doccano status
 

@@ -28,10 +28,10 @@ from distributed.client import FutureCancelledError
 from distributed.comm.core import CommClosedError
 from distributed.scheduler import KilledWorker
 
-from annotator.engine import Annotator, SpanRows, annotate_partition, span_rows, with_spans
+from annotator.documents import DocumentSettings
+from annotator.engine import Annotator, SpanRows, chunk_rows, document_chunks, with_spans
 from annotator.errors import ClusterError
 from annotator.model import Example
-from annotator.partition import partitions
 from annotator.rules.model import RulePack
 
 LOCAL_PREFIX = "local:"
@@ -119,13 +119,13 @@ class PackPlugin(WorkerPlugin):
         self.annotator.prepare()
 
 
-def _annotate_on_worker(plugin_name: str, examples: list[Example]) -> list[SpanRows]:
-    """The task: one partition through the engine with the pack the worker's plugin holds."""
+def _annotate_on_worker(plugin_name: str, chunk: list[list[Example]]) -> list[SpanRows]:
+    """The task: one partition (whole documents) through the engine with the worker's compiled pack."""
     worker = get_worker()
     plugin = worker.plugins.get(plugin_name)
     if not isinstance(plugin, PackPlugin):
         raise ClusterError(f"the Dask worker {worker.address} does not hold the rule pack of this run")
-    return span_rows(annotate_partition(plugin.annotator, examples))
+    return chunk_rows(plugin.annotator, chunk)
 
 
 def annotate_on_cluster(
@@ -136,6 +136,7 @@ def annotate_on_cluster(
     partition_chars: int = PARTITION_CHARS,
     in_flight: int | None = None,
     no_workers_timeout: float = NO_WORKERS_TIMEOUT,
+    documents: DocumentSettings | None = None,
 ) -> Iterator[Example]:
     """Annotate a stream of examples on the cluster behind ``client``; yield them in input order.
 
@@ -145,7 +146,8 @@ def annotate_on_cluster(
     stays bounded; the input is consumed only as results are taken. Raises what the local run
     raises for an example (``TimeLimitExceeded`` naming it), and ``ClusterError`` when the
     cluster loses the work: the scheduler goes away, a partition kills worker after worker, or no
-    worker is left for ``no_workers_timeout`` s.
+    worker is left for ``no_workers_timeout`` s. Documents (``documents``, else the pack's own
+    settings) are never split between partitions, as in ``annotate_stream``.
     """
     run = uuid.uuid4().hex[:12]
     annotator = pack if isinstance(pack, Annotator) else Annotator(pack)
@@ -154,10 +156,11 @@ def annotate_on_cluster(
         client.register_plugin(plugin, name=plugin.name)
     except (OSError, CommClosedError) as error:
         raise _lost_scheduler(client, error) from None
-    pending: deque[tuple[list[Example], Future]] = deque()
+    pending: deque[tuple[list[list[Example]], Future]] = deque()
     try:
         limit = in_flight or max(2, 2 * sum(client.nthreads().values()))
-        for index, part in enumerate(partitions(examples, partition_examples, partition_chars)):
+        chunks = document_chunks(annotator, examples, partition_examples, partition_chars, documents)
+        for index, part in enumerate(chunks):
             future = client.submit(_annotate_on_worker, plugin.name, part, key=f"annotate-{run}-{index}")
             pending.append((part, future))
             if len(pending) >= limit:
@@ -173,7 +176,9 @@ def annotate_on_cluster(
             client.unregister_worker_plugin(plugin.name)
 
 
-def _result(client: Client, future: Future, part: list[Example], no_workers_timeout: float) -> list[SpanRows]:
+def _result(
+    client: Client, future: Future, part: list[list[Example]], no_workers_timeout: float
+) -> list[SpanRows]:
     """The partition's spans; waits while workers come and go, fails when the cluster is gone."""
     without_workers_since: float | None = None
     while True:
@@ -184,7 +189,7 @@ def _result(client: Client, future: Future, part: list[Example], no_workers_time
         except KilledWorker as error:
             raise ClusterError(
                 f"Dask workers kept dying while they ran the partition of examples "
-                f"{part[0].id} .. {part[-1].id} ({error})",
+                f"{part[0][0].id} .. {part[-1][-1].id} ({error})",
                 hint="these examples may exhaust a worker's memory or crash it; look at the workers' logs",
             ) from None
         except (FutureCancelledError, CommClosedError, OSError) as error:

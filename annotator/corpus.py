@@ -5,10 +5,18 @@ corpus of any size annotates in bounded memory. Ids are stable: taken from the i
 them, else derived from the text (``sha1`` prefix; a repeated text in the same input gets ``-2``,
 ``-3`` ...).
 
+Documents: a JSONL line's ``meta`` (and any other key besides ``text`` and ``id``, which is read
+into meta) may carry a document key, ``meta.doc`` by default: consecutive examples sharing it are
+the paragraphs of one document, across which ``propagate`` rules work (``annotator.documents``).
+The readers only keep the key; text and CoNLL examples have none and are documents of one.
+
 Pre-annotation JSONL, one line per example (other tools rely on exactly this shape)::
 
     {"id": "...", "text": "...", "spans": [{"start": 0, "end": 5, "label": "LOC", "rule": "loc.countries"}],
      "meta": {...}}
+
+A span of a ``propagate`` rule also has ``"source": {"example": ID, "start": S, "end": E}``, the
+mention it repeats; it is read back into ``Span.source``.
 """
 
 from __future__ import annotations
@@ -270,7 +278,17 @@ def _spans_from_record(record: dict[str, Any], text: str, where: str) -> tuple[S
         for item in record.pop("spans", None) or []:
             if not isinstance(item, dict) or not isinstance(item.get("label"), str):
                 raise TypeError('a span is an object with "start", "end" and a "label" string')
-            spans.append(Span(int(item["start"]), int(item["end"]), item["label"], str(item.get("rule", ""))))
+            source = item.get("source")
+            if source is not None and not isinstance(source, dict):
+                raise TypeError('a span\'s "source" is an object with "example", "start" and "end"')
+            pointer = (
+                (str(source["example"]), int(source["start"]), int(source["end"]))
+                if source is not None
+                else None
+            )
+            spans.append(
+                Span(int(item["start"]), int(item["end"]), item["label"], str(item.get("rule", "")), pointer)
+            )
         for item in record.pop("label", None) or []:
             if not isinstance(item, list) or len(item) < 3 or not isinstance(item[2], str):
                 raise TypeError('a label is an array [start, end, "LABEL"]')

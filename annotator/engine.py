@@ -14,19 +14,29 @@ import multiprocessing
 import multiprocessing.pool
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
-from annotator.arabic import Normalizer
+from annotator.arabic import NormalizedText, Normalizer
+from annotator.documents import split_documents
 from annotator.errors import TimeLimitExceeded
 from annotator.matchers.alarm import AlarmExpired, TextAlarm
+from annotator.matchers.propagate import NameMemory, Propagator
 from annotator.matchers.regexes import CompiledRegex, RegexTimeout, time_limit
 from annotator.matchers.terms import TermIndex
 from annotator.matchers.triggers import CompiledTrigger
 from annotator.model import Example, Span
-from annotator.partition import partitions
 from annotator.resolve import Candidate, CandidateRow, resolve_rows
-from annotator.rules.model import GazetteerRule, RegexRule, RuleKind, RulePack, TokenRule, TriggerRule
+from annotator.rules.model import (
+    DocumentSettings,
+    GazetteerRule,
+    PropagateRule,
+    RegexRule,
+    RuleKind,
+    RulePack,
+    TokenRule,
+    TriggerRule,
+)
 
 
 class Annotator:
@@ -41,7 +51,10 @@ class Annotator:
         self._regexes: list[CompiledRegex] = []
         self._triggers: dict[int, CompiledTrigger] = {}
         self._anchor_slots: dict[int, int] = {}  # term-index slot -> token rule index
+        self._required: dict[int, int] = {}  # regex rule index -> the anchor id of its 'requires' strings
         token_rules = []
+        self._propagators: list[Propagator] = []
+        self._propagated_from: dict[str, int] = {}  # source rule id -> propagator
         rule_count = len(pack.rules)
         for index, rule in enumerate(pack.rules):
             config = rule.config
@@ -51,6 +64,9 @@ class Annotator:
                 self._regexes.append(
                     CompiledRegex(index, config.pattern, config.group, rule.clitics, ignore_case, timeout)
                 )
+                if config.requires:
+                    self._required[index] = 2 * rule_count + index
+                    self._terms.add_anchors(2 * rule_count + index, config.requires)
             elif isinstance(config, TriggerRule):
                 self._triggers[index] = CompiledTrigger(index, config, rule.clitics, ignore_case, timeout)
                 if not config.trigger.is_pattern:
@@ -60,6 +76,10 @@ class Annotator:
                 if config.anchors:
                     self._terms.add(rule_count + index, config.anchors, rule.clitics)
                     self._anchor_slots[rule_count + index] = index
+            elif isinstance(config, PropagateRule):
+                for source in config.sources:
+                    self._propagated_from.setdefault(source, len(self._propagators))
+                self._propagators.append(Propagator(rule.id, rule.label, config, rule.clitics))
         # regex rules (and trigger patterns) whose matches start with known literals run only where
         # the shared automaton saw one of those
         self._anchored: set[int] = set()
@@ -113,9 +133,12 @@ class Annotator:
         Raises ``TimeLimitExceeded`` naming the rule that was running when the text's matching ran
         past the pack's time limit (``match_timeout`` per 10,000 characters; see ``alarm``).
         """
+        return self._rows(self.normalizer.normalize(text))
+
+    def _rows(self, view: NormalizedText) -> list[CandidateRow]:
+        """``candidate_rows`` of a text already normalised."""
         if self._tokens is None and self._token_rules:
             self.prepare()
-        view = self.normalizer.normalize(text)
         norm = view.text
         hits: list[tuple[int, int, int]] = []
         limit = time_limit(self.pack.match_timeout, norm)
@@ -127,6 +150,7 @@ class Annotator:
                 rule_count = len(self._ids)
                 term_hits, anchors = self._terms.scan_all(norm)
                 anchored = self._anchored
+                required = self._required
                 for start, end, slot in term_hits:
                     if slot >= rule_count:
                         token_rules.add(self._anchor_slots[slot])
@@ -137,6 +161,8 @@ class Annotator:
                 # an anchored rule runs only where the scan saw one of its prefixes, at those places
                 for compiled in self._regexes:
                     current = compiled.rule_index
+                    if current in required and required[current] not in anchors:
+                        continue  # none of the strings it requires is in the text
                     if current not in anchored or current in anchors:
                         starts = anchors[current] if current in anchored else None
                         hits.extend(compiled.find(norm, starts, guarded))
@@ -160,19 +186,47 @@ class Annotator:
         labels, ids, priorities = self._labels, self._ids, self._priorities
         return [(start, end, labels[i], ids[i], priorities[i], i) for start, end, i in hits]
 
+    @property
+    def propagates(self) -> bool:
+        """Whether the pack has ``propagate`` rules (spans then depend on the document, not one text)."""
+        return bool(self._propagators)
+
     def annotate(self, text: str) -> list[Span]:
-        """The resolved spans of ``text``, on its original offsets, each naming its rule."""
+        """The resolved spans of ``text`` (a document of one), on its original offsets, each naming
+        its rule."""
         if not text:
             return []
-        return resolve_rows(self.candidate_rows(text), self.pack.overlap)
+        view = self.normalizer.normalize(text)
+        spans = resolve_rows(self._rows(view), self.pack.overlap)
+        if self._propagators and spans:
+            spans = self._memory().extend("", view, spans)
+        return spans
+
+    def _memory(self) -> NameMemory:
+        return NameMemory(self._propagators, self._propagated_from, self.normalizer)
 
     def annotate_example(self, example: Example) -> Example:
-        """``example`` with its spans replaced by this pack's spans."""
-        try:
-            spans = self.annotate(example.text)
-        except TimeLimitExceeded as error:
-            raise TimeLimitExceeded(error.rule, error.seconds, example.id) from None
-        return replace(example, spans=tuple(spans))
+        """``example`` (a document of one) with its spans replaced by this pack's spans."""
+        return self.annotate_document([example])[0]
+
+    def annotate_document(self, examples: Sequence[Example]) -> list[Example]:
+        """The examples of one document (see ``annotator.documents``), in order, with this pack's
+        spans; ``propagate`` rules carry the names found in earlier examples to later ones."""
+        memory = self._memory() if self._propagators else None
+        annotated = []
+        for example in examples:
+            if not example.text:
+                annotated.append(replace(example, spans=()))
+                continue
+            view = self.normalizer.normalize(example.text)
+            try:
+                spans = resolve_rows(self._rows(view), self.pack.overlap)
+            except TimeLimitExceeded as error:
+                raise TimeLimitExceeded(error.rule, error.seconds, example.id) from None
+            if memory is not None:
+                spans = memory.extend(example.id, view, spans)
+            annotated.append(replace(example, spans=tuple(spans)))
+        return annotated
 
 
 # -- corpus-level, in parallel ---------------------------------------------------------------------
@@ -188,28 +242,47 @@ def _adopt_annotator(annotator: Annotator) -> None:
 
 #: one example's spans as plain tuples: what a worker sends back (the parent already has the text,
 #: and tuples cross the process boundary several times faster than dataclasses)
-SpanRows = list[tuple[int, int, str, str]]
+SpanRows = list[tuple[int, int, str, str, tuple[str, int, int] | None]]
 
 
-def span_rows(examples: Iterable[Example]) -> list[SpanRows]:
-    """The spans of annotated examples as plain tuples, one list per example."""
-    return [[(span.start, span.end, span.label, span.rule) for span in example.spans] for example in examples]
+def chunk_rows(annotator: Annotator, chunk: list[list[Example]]) -> list[SpanRows]:
+    """The spans of every example of a chunk of whole documents, in order, as plain tuples: what a
+    worker process (of the pool, or of a Dask cluster) sends back."""
+    rows = []
+    for document in chunk:
+        for example in annotator.annotate_document(document):
+            rows.append(
+                [(span.start, span.end, span.label, span.rule, span.source) for span in example.spans]
+            )
+    return rows
 
 
-def with_spans(chunk: list[Example], rows: list[SpanRows]) -> Iterator[Example]:
-    """``chunk``'s examples carrying the spans ``span_rows`` gave for them, in order."""
-    for example, spans in zip(chunk, rows, strict=True):
+def _annotate_chunk(chunk: list[list[Example]]) -> list[SpanRows]:
+    """The spans of every example of a chunk of whole documents, in order."""
+    assert _worker_annotator is not None
+    return chunk_rows(_worker_annotator, chunk)
+
+
+def with_spans(chunk: list[list[Example]], rows: list[SpanRows]) -> Iterator[Example]:
+    """The examples of ``chunk`` carrying the spans ``chunk_rows`` gave for them, in order."""
+    examples = [example for document in chunk for example in document]
+    for example, spans in zip(examples, rows, strict=True):
         yield replace(example, spans=tuple(Span(*row) for row in spans))
 
 
-def _annotate_chunk(chunk: list[Example]) -> list[SpanRows]:
-    assert _worker_annotator is not None
-    return span_rows(_annotate_with(_worker_annotator, chunk))
+_with_spans = with_spans
 
 
-def _annotate_with(annotator: Annotator, examples: Iterable[Example]) -> Iterator[Example]:
-    """The one per-partition routine every way of running the engine goes through."""
-    return (annotator.annotate_example(example) for example in examples)
+def document_chunks(
+    pack: RulePack | Annotator,
+    examples: Iterable[Example],
+    max_examples: int,
+    max_chars: int,
+    documents: DocumentSettings | None = None,
+) -> Iterator[list[list[Example]]]:
+    """The stream as chunks of whole documents (as ``annotate_stream`` cuts it for its workers)."""
+    rules = pack.pack if isinstance(pack, Annotator) else pack
+    return _chunks(_documents(rules, examples, documents or rules.documents), max_examples, max_chars)
 
 
 #: packs compiled in this process by ``annotate_partition``, most recent last
@@ -238,21 +311,54 @@ def release(pack: RulePack) -> None:
     ]
 
 
-def annotate_partition(pack: RulePack | Annotator, examples: Iterable[Example]) -> Iterator[Example]:
+def annotate_partition(
+    pack: RulePack | Annotator, examples: Iterable[Example], documents: DocumentSettings | None = None
+) -> Iterator[Example]:
     """Annotate one partition of a corpus: what a Spark ``mapPartitions`` or a Ray task runs.
 
     Best given the compiled pack (an ``Annotator``, e.g. ``pack_cache.load_compiled(path)``),
     shipped once per worker where the framework allows (a Spark broadcast variable, a Ray object
     reference): unpickling it takes a fraction of a second, where compiling ar-news in a fresh
     process takes seconds. A ``RulePack`` is compiled on the first call in a process and the
-    compile reused by later calls with an equal pack. Feed it whole documents
-    (``annotator.partition``); the examples come back in input order, each with its spans. Errors
-    are those of ``Annotator.annotate_example`` (``TimeLimitExceeded`` names the example).
+    compile reused by later calls with an equal pack. A partition must hold whole documents
+    (``annotator.documents``: cut the corpus with ``document_chunks``), or names found in one part
+    of a document are not carried to the other. The examples come back in input order, each with
+    its spans; errors are those of ``annotate_stream`` (``TimeLimitExceeded`` names the example).
     """
     if isinstance(pack, Annotator):
         pack.prepare()
-        return _annotate_with(pack, examples)
-    return _annotate_with(compiled(pack), examples)
+        annotator = pack
+    else:
+        annotator = compiled(pack)
+    rules = annotator.pack
+    for document in _documents(rules, examples, documents or rules.documents):
+        yield from annotator.annotate_document(document)
+
+
+def _chunks(
+    documents: Iterable[list[Example]], max_examples: int, max_chars: int
+) -> Iterator[list[list[Example]]]:
+    """Whole documents, packed into chunks of about ``max_examples`` examples or ``max_chars``."""
+    chunk: list[list[Example]] = []
+    count = size = 0
+    for document in documents:
+        chunk.append(document)
+        count += len(document)
+        size += sum(len(example.text) for example in document)
+        if count >= max_examples or size >= max_chars:
+            yield chunk
+            chunk, count, size = [], 0, 0
+    if chunk:
+        yield chunk
+
+
+def _documents(
+    pack: RulePack, examples: Iterable[Example], settings: DocumentSettings
+) -> Iterator[list[Example]]:
+    """Documents of ``examples`` when the pack propagates names across them, else one per example."""
+    if pack.propagates:
+        return split_documents(examples, settings)
+    return ([example] for example in examples)
 
 
 def _fork_is_safe() -> bool:
@@ -285,6 +391,7 @@ def annotate_stream(
     workers: int = 1,
     chunk_examples: int = 512,
     chunk_chars: int = 1_000_000,
+    documents: DocumentSettings | None = None,
 ) -> Iterator[Example]:
     """Annotate a stream of examples in input order, with ``workers`` processes.
 
@@ -294,26 +401,33 @@ def annotate_stream(
     share one compiled pack. Memory stays bounded: at most ``2 * workers`` chunks are in flight,
     and the input is consumed only as results are taken. Consume the iterator to the end (or close
     it) so that the workers stop.
+
+    When the pack has ``propagate`` rules, examples are grouped into documents (``documents``, else
+    the pack's own settings; see ``annotator.documents``); a document is never split between
+    workers, so the output is the same whatever the number of workers.
     """
+    rules = pack.pack if isinstance(pack, Annotator) else pack
+    grouped = _documents(rules, examples, documents or rules.documents)
     if workers <= 1:
-        return _annotate_with(pack if isinstance(pack, Annotator) else Annotator(pack), examples)
-    return _in_parallel(start_pool(pack, workers), examples, workers, chunk_examples, chunk_chars)
+        annotator = pack if isinstance(pack, Annotator) else Annotator(pack)
+        return (example for document in grouped for example in annotator.annotate_document(document))
+    return _in_parallel(start_pool(pack, workers), grouped, workers, chunk_examples, chunk_chars)
 
 
 def _in_parallel(
     pool: multiprocessing.pool.Pool,
-    examples: Iterable[Example],
+    documents: Iterable[list[Example]],
     workers: int,
     chunk_examples: int,
     chunk_chars: int,
 ) -> Iterator[Example]:
     with pool:
         pending: deque = deque()
-        for chunk in partitions(examples, chunk_examples, chunk_chars):
+        for chunk in _chunks(documents, chunk_examples, chunk_chars):
             pending.append((chunk, pool.apply_async(_annotate_chunk, (chunk,))))
             if len(pending) >= 2 * workers:
                 done, result = pending.popleft()
-                yield from with_spans(done, result.get())
+                yield from _with_spans(done, result.get())
         while pending:
             done, result = pending.popleft()
-            yield from with_spans(done, result.get())
+            yield from _with_spans(done, result.get())

@@ -11,13 +11,16 @@ from typing import Any
 class Span:
     """A labelled character span ``text[start:end]`` of the ORIGINAL text, and the rule that made it.
 
-    ``rule`` is empty for spans that come from people (gold) rather than rules.
+    ``rule`` is empty for spans that come from people (gold) rather than rules. ``source`` is set on
+    spans of a ``propagate`` rule: the mention they repeat, as (example id, start, end); it takes no
+    part in comparisons.
     """
 
     start: int
     end: int
     label: str
     rule: str = ""
+    source: tuple[str, int, int] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not (0 <= self.start < self.end):
@@ -31,7 +34,16 @@ class Span:
         return (self.start, self.end, self.label)
 
     def to_json(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "label": self.label, "rule": self.rule}
+        record: dict[str, Any] = {
+            "start": self.start,
+            "end": self.end,
+            "label": self.label,
+            "rule": self.rule,
+        }
+        if self.source is not None:
+            example, start, end = self.source
+            record["source"] = {"example": example, "start": start, "end": end}
+        return record
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,9 @@ class Bench:
         self.pack = pack
         self.line = work / "one-line.txt"
         self.line.write_text(
-            (REPO / "seeds" / "libya-news-2021.txt").read_text("utf-8").splitlines()[0] + "\n", "utf-8"
+            json.loads((REPO / "seeds" / "libya-news-2021.jsonl").read_text("utf-8").splitlines()[0])["text"]
+            + "\n",
+            "utf-8",
         )
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("ANNOTATOR_")}
         self.env["ANNOTATOR_HOME"] = str(work / "home")

@@ -26,17 +26,23 @@ from annotator import cluster  # noqa: E402
 from annotator.cli import annotate_cmd, main  # noqa: E402
 from annotator.cluster import annotate_on_cluster  # noqa: E402
 from annotator.corpus import read_corpus  # noqa: E402
-from annotator.engine import annotate_partition, annotate_stream  # noqa: E402
+from annotator.documents import split_documents  # noqa: E402
+from annotator.engine import (  # noqa: E402
+    Annotator,
+    annotate_partition,
+    annotate_stream,
+)
 from annotator.model import Example  # noqa: E402
-from annotator.partition import documents  # noqa: E402
 from annotator.rules import load_pack  # noqa: E402
 from tests.packs import DEFAULT_HEADER, write_pack  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTER = ROOT / "rules" / "starter"
 SEED_LINES = [
-    line for line in (ROOT / "seeds" / "libya-news-2021.txt").read_text("utf-8").splitlines() if line
+    json.loads(line)["text"]
+    for line in (ROOT / "seeds" / "libya-news-2021.jsonl").read_text("utf-8").splitlines()
 ]
+AR_NEWS = ROOT / "rules" / "ar-news"
 
 pytestmark = pytest.mark.slow
 
@@ -108,7 +114,7 @@ def test_dask_local_n_starts_its_own_cluster_and_writes_the_same_bytes(
     assert "on Dask local:2" in capsys.readouterr().out
 
 
-def test_each_task_gets_whole_documents_and_results_come_back_in_order(
+def test_each_task_gets_whole_documents_and_the_output_equals_the_local_one_with_propagation(
     dask_client: Client, corpus: Path
 ) -> None:
     class Recording:
@@ -116,7 +122,7 @@ def test_each_task_gets_whole_documents_and_results_come_back_in_order(
 
         def __init__(self, client: Client) -> None:
             self._client = client
-            self.sent: list[list[Example]] = []
+            self.sent: list[list[list[Example]]] = []
 
         def submit(self, function, plugin, part, **kwargs):  # type: ignore[no-untyped-def]
             self.sent.append(part)
@@ -125,15 +131,16 @@ def test_each_task_gets_whole_documents_and_results_come_back_in_order(
         def __getattr__(self, name: str) -> object:
             return getattr(self._client, name)
 
+    annotator = Annotator(load_pack(AR_NEWS))  # a pack whose propagate rule works across a document
+    assert annotator.pack.propagates
+    examples = list(read_corpus([corpus / "b.jsonl"]))[:300]
     recording = Recording(dask_client)
-    examples = list(read_corpus([corpus / "b.jsonl"]))
     # 7 examples per partition would cut every second 5-paragraph article in two
-    result = list(annotate_on_cluster(recording, load_pack(STARTER), examples, partition_examples=7))  # type: ignore[arg-type]
-    assert [e.id for e in result] == [e.id for e in examples]
-    assert len(recording.sent) == 220
-    where = {e.id: index for index, part in enumerate(recording.sent) for e in part}
-    for document in documents(examples):
-        assert len({where[e.id] for e in document}) == 1
+    result = list(annotate_on_cluster(recording, annotator, examples, partition_examples=7))  # type: ignore[arg-type]
+    assert result == list(annotate_stream(annotator, examples))
+    where = {e.id: index for index, part in enumerate(recording.sent) for doc in part for e in doc}
+    for document in split_documents(examples, annotator.pack.documents):
+        assert len(document) == 5 and len({where[e.id] for e in document}) == 1
 
 
 def test_a_worker_killed_during_the_run_loses_and_duplicates_nothing(
@@ -361,7 +368,7 @@ def test_a_partition_that_kills_every_worker_it_runs_on_stops_the_run_naming_its
 ) -> None:
     # a real KilledWorker: the task ends its worker process each of the 4 times Dask runs it
     future = dask_client.submit(os._exit, 1, pure=False)
-    part = [Example("first-one", "x"), Example("middle", "y"), Example("last-one", "z")]
+    part = [[Example("first-one", "x")], [Example("middle", "y"), Example("last-one", "z")]]  # documents
     with pytest.raises(cluster.ClusterError) as stopped:
         cluster._result(dask_client, future, part, no_workers_timeout=120)
     assert "workers kept dying while they ran the partition of examples first-one .. last-one" in str(
@@ -397,7 +404,7 @@ def _compiles_and_restore() -> int:
 def test_the_pack_is_compiled_once_in_the_client_and_never_on_a_worker(
     dask_client: Client, corpus: Path, local_output: bytes
 ) -> None:
-    dask_client.wait_for_workers(2, timeout=60)
+    dask_client.wait_for_workers(2, timeout=180)
     dask_client.run(_count_compiles)
     try:
         result = list(annotate_on_cluster(dask_client, load_pack(STARTER), read_corpus([corpus])))

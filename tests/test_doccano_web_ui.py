@@ -40,12 +40,12 @@ from annotator.paths import account_file
 from annotator.rules import load_pack
 from annotator.rules.model import LabelSpec
 from annotator.server import LocalDoccano, read_credentials
+from tests.seeds import seed_paragraphs
 
 pytestmark = [pytest.mark.doccano, pytest.mark.browser]
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTER = ROOT / "rules" / "starter"
-SEEDS = ROOT / "seeds" / "libya-news-2021.txt"
 SCREENSHOT = ROOT / "test-artifacts" / "web-ui-pre-annotations.png"
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -165,7 +165,7 @@ def pre_annotated_examples() -> tuple[list[Example], list[LabelSpec]]:
     """Two seed paragraphs annotated by the starter pack, and the emoji text with known entities."""
     pack = load_pack(STARTER)
     annotator = Annotator(pack)
-    paragraphs = [line for line in SEEDS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    paragraphs = seed_paragraphs()
     examples = [annotator.annotate_example(Example(f"seed-{i}", paragraphs[i])) for i in SEED_LINES]
     assert all(example.spans for example in examples), "the chosen seed paragraphs should get spans"
     emoji_spans = []

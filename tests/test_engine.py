@@ -13,6 +13,7 @@ from annotator.errors import TimeLimitExceeded
 from annotator.model import Example
 from annotator.rules import load_pack
 from tests.packs import DEFAULT_HEADER, pack_of, surfaces
+from tests.seeds import seed_paragraphs
 
 MACRO_HEADER = (
     DEFAULT_HEADER
@@ -133,11 +134,7 @@ def test_parallel_annotation_gives_the_same_results_in_the_same_order(
     monkeypatch: pytest.MonkeyPatch, forked: bool
 ) -> None:
     pack = load_pack(Path(__file__).resolve().parent.parent / "rules" / "starter")
-    lines = (
-        (Path(__file__).resolve().parent.parent / "seeds" / "libya-news-2021.txt")
-        .read_text("utf-8")
-        .splitlines()
-    )
+    lines = seed_paragraphs()
     examples = [Example(f"e{i}", line) for i, line in enumerate(lines * 30) if line.strip()]
     serial = list(annotate_stream(pack, examples, workers=1))
     monkeypatch.setattr(engine, "_fork_is_safe", lambda: forked)
@@ -163,3 +160,17 @@ def test_empty_and_whitespace_texts_have_no_spans(tmp_path: Path) -> None:
     annotator = Annotator(pack)
     assert annotator.annotate("") == []
     assert annotator.annotate("   \n ") == []
+
+
+def test_regex_rule_with_requires_runs_only_on_texts_holding_one_of_its_strings(tmp_path: Path) -> None:
+    rules = (
+        "rules:\n  - id: per.surname\n    kind: regex\n    label: PER\n"
+        "    pattern: '[^\\W\\d_]+(?:وف|سكي)(?!\\w)'\n    requires: [وف, سكي]\n"
+    )
+    annotator = Annotator(pack_of(tmp_path, rules))
+    assert surfaces(annotator, "فاز كافلنيكوف على بيتروفسكي") == ["كافلنيكوف", "بيتروفسكي"]
+    assert annotator.annotate("لا شيء هنا") == []
+    # the same matches as without the filter
+    plain = Annotator(pack_of(tmp_path / "plain", rules.replace("    requires: [وف, سكي]\n", "")))
+    text = "فاز كافلنيكوف ومعروف"
+    assert annotator.annotate(text) == plain.annotate(text)

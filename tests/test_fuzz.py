@@ -36,6 +36,7 @@ from annotator.rules import RulePack, load_pack, loader
 from annotator.rules.model import OverlapPolicy
 from tests.packs import DEFAULT_HEADER
 from tests.ports import free_port
+from tests.seeds import seed_paragraphs
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK_NAMES = ("starter", "ar-news")
@@ -96,7 +97,7 @@ PROCLITICS = ["", "", "", "و", "ب", "ل", "ف", "ك", "وب", "ول", "فب", 
 
 def _seed_words() -> list[str]:
     """Words and multi-word names from the seed article and both packs' gazetteers."""
-    words = set((ROOT / "seeds" / "libya-news-2021.txt").read_text(encoding="utf-8").split())
+    words = {word for paragraph in seed_paragraphs() for word in paragraph.split()}
     for pack in PACK_NAMES:
         for path in sorted((ROOT / "rules" / pack / "gazetteers").rglob("*.txt")):
             lines = path.read_text(encoding="utf-8").splitlines()
@@ -105,9 +106,7 @@ def _seed_words() -> list[str]:
 
 
 SEED_WORDS = _seed_words()
-SEED_PARAGRAPHS = [
-    line for line in (ROOT / "seeds" / "libya-news-2021.txt").read_text(encoding="utf-8").splitlines() if line
-]
+SEED_PARAGRAPHS = seed_paragraphs()
 #: the seed article cut at commas and full stops: short stretches of real news, full of entities
 CLAUSES = sorted(
     {clause.strip() for line in SEED_PARAGRAPHS for clause in re.split("[،.]", line) if clause.strip()}

@@ -12,6 +12,7 @@ import pytest
 
 from annotator.cli import main
 from tests.ports import free_port
+from tests.seeds import seed_paragraphs
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK = ROOT / "rules" / "starter"
@@ -216,7 +217,9 @@ def test_push_of_a_file_without_examples_is_refused_before_doccano_is_asked(
 def test_push_of_the_text_corpus_says_to_annotate_it_first(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], no_credentials: Path
 ) -> None:
-    code = main(["push", str(ROOT / "seeds" / "libya-news-2021.txt"), "--project", "p"])
+    corpus = tmp_path / "libya-news-2021.txt"
+    corpus.write_text("\n".join(seed_paragraphs()) + "\n", "utf-8")
+    code = main(["push", str(corpus), "--project", "p"])
     err = capsys.readouterr().err
     assert code == 4
     assert "libya-news-2021.txt: a corpus file (.txt), not pre-annotations" in err

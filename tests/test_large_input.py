@@ -17,6 +17,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.seeds import seed_paragraphs
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,9 +32,7 @@ GROWTH_LIMIT = 40 * MB
 
 def write_corpus(path: Path, size: int) -> int:
     """Seed paragraphs with varied ids (and a varied tail, so no two texts are equal) up to ``size``."""
-    paragraphs = [
-        line for line in (ROOT / "seeds" / "libya-news-2021.txt").read_text("utf-8").splitlines() if line
-    ]
+    paragraphs = seed_paragraphs()
     written = count = 0
     with path.open("w", encoding="utf-8") as handle:
         while written < size:

@@ -22,9 +22,10 @@ from annotator.pack_cache import PrivateStore, compile_pack, load_compiled
 from annotator.pack_cache.store import KEY_FILE, MAGIC, SUFFIX, TAG_BYTES
 from annotator.paths import NO_PACK_CACHE_ENV, PACK_CACHE_ENV
 from annotator.rules import load_pack, select_profile
+from tests.seeds import seed_paragraphs
 
 REPO = Path(__file__).resolve().parents[1]
-SEED = REPO / "seeds" / "libya-news-2021.txt"
+SEED = REPO / "seeds" / "libya-news-2021.jsonl"
 EXTRA_TEXTS = [
     "أعلنت وزارة الخارجية ووزارة العدل وبوزارة الدفاع",
     "استقبل الرئيس المصري عبد الفتاح السيسي في القاهرة يوم 24 ديسمبر 2021",
@@ -38,7 +39,7 @@ def texts_for(pack_path: Path) -> list[str]:
     pack = load_pack(pack_path)
     examples = [example.text for rule in pack.rules for example in rule.examples]
     examples += [example.text for example in pack.examples]
-    return SEED.read_text("utf-8").splitlines() + examples + EXTRA_TEXTS
+    return seed_paragraphs() + examples + EXTRA_TEXTS
 
 
 def spans_of(annotator: Annotator, texts: list[str]) -> list[list[tuple[int, int, str, str]]]:
@@ -58,8 +59,8 @@ def entries(cache: Path) -> list[Path]:
 
 @pytest.mark.parametrize(
     ("pack_name", "profile"),
-    [("ar-news", None), ("ar-news", "anercorp"), ("starter", None)],
-    ids=["ar-news", "ar-news+anercorp", "starter"],
+    [("ar-news", None), ("ar-news", "institutions"), ("starter", None)],
+    ids=["ar-news", "ar-news+institutions", "starter"],
 )
 def test_a_cache_hit_gives_exactly_the_spans_of_a_fresh_compile(
     tmp_path: Path, pack_name: str, profile: str | None
@@ -84,7 +85,7 @@ def test_a_cache_hit_gives_exactly_the_spans_of_a_fresh_compile(
 def test_every_profile_of_every_pack_round_trips_through_the_cache(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     for pack_path in sorted(path.parent for path in (REPO / "rules").glob("*/pack.yaml")):
-        texts = SEED.read_text("utf-8").splitlines()
+        texts = seed_paragraphs()
         for profile in [None, *load_pack(pack_path).profiles]:
             compile_pack(pack_path, profile, cache=cache)
             hit = compile_pack(pack_path, profile, cache=cache)
@@ -225,12 +226,14 @@ def test_an_edit_that_keeps_size_and_modification_time_is_still_a_miss(tmp_path:
 def test_a_profile_is_its_own_entry(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     whole = compile_pack(REPO / "rules" / "ar-news", cache=cache)
-    narrowed = compile_pack(REPO / "rules" / "ar-news", "anercorp", cache=cache)
-    assert not narrowed.from_cache
+    widened = compile_pack(REPO / "rules" / "ar-news", "institutions", cache=cache)
+    assert not widened.from_cache
     assert len(entries(cache)) == 2
-    assert narrowed.pack.profile == "anercorp" and whole.pack.profile is None
-    assert len(narrowed.pack.rules) < len(whole.pack.rules)
-    assert compile_pack(REPO / "rules" / "ar-news", "anercorp", cache=cache).pack.profile == "anercorp"
+    assert widened.pack.profile == "institutions" and whole.pack.profile is None
+    assert len(widened.pack.rules) > len(whole.pack.rules)  # its rules name the profile
+    assert (
+        compile_pack(REPO / "rules" / "ar-news", "institutions", cache=cache).pack.profile == "institutions"
+    )
     assert compile_pack(REPO / "rules" / "ar-news", cache=cache).pack.profile is None
 
 
@@ -308,7 +311,7 @@ def test_the_cli_reports_a_broken_pack_through_the_cache(
 
 
 def test_an_unknown_profile_is_a_pack_error_naming_the_profiles(tmp_path: Path) -> None:
-    with pytest.raises(RulePackError, match="no profile 'nope'; profiles: anercorp"):
+    with pytest.raises(RulePackError, match="no profile 'nope'; profiles: institutions, anercorp"):
         compile_pack(REPO / "rules" / "ar-news", "nope", cache=tmp_path / "cache")
 
 

@@ -6,6 +6,7 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated
@@ -19,6 +20,7 @@ from annotator.atomic import check_output_file
 from annotator.cli.app import app, console, console_err
 from annotator.cli.reading import print_read_warnings, skipped_files_line
 from annotator.corpus import PreAnnotationWriter, ReadReport, read_corpus
+from annotator.documents import key_path
 from annotator.engine import annotate_stream
 from annotator.errors import ClusterError
 from annotator.model import Example
@@ -36,6 +38,14 @@ def annotate(
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Parallel worker processes.")] = 1,
     profile: Annotated[
         str | None, typer.Option("--profile", help="A profile of the pack (another annotation convention).")
+    ] = None,
+    doc_key: Annotated[
+        str | None,
+        typer.Option(
+            "--doc-key",
+            help="The meta key that groups consecutive examples into one document for propagate rules "
+            "(default: the pack's documents.key, else meta.doc).",
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
     no_cache: Annotated[
@@ -55,18 +65,24 @@ def annotate(
     """Pre-annotate a corpus: every span on original offsets, naming the rule that made it.
 
     Writes one JSON line per example: {"id", "text", "spans": [{"start", "end", "label", "rule"}],
-    "meta"}. The file appears only when the whole corpus is done. Files of a folder that are not
-    corpus files, texts of only NUL bytes, and input files without examples are warned about.
-    With --dask the same file is written (this process reads the corpus and writes the output;
-    the cluster annotates).
+    "meta"}; a span of a propagate rule also names its "source" mention. The file appears only when
+    the whole corpus is done. Files of a folder that are not corpus files, texts of only NUL bytes,
+    and input files without examples are warned about. With --dask the same file is written (this
+    process reads the corpus and writes the output; the cluster annotates).
     """
     if dask is not None and workers != 1:
         raise typer.BadParameter("use either --workers or --dask, not both", param_hint="--workers")
+    if doc_key is not None:
+        try:
+            key_path(doc_key)
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--doc-key") from None
     check_output_file(output)
     compiled = compile_pack(rules, profile, cache=not no_cache)
     if compiled.cache_note and not quiet:
         console_err.print(f"[yellow]warning:[/] pack cache not used: {escape(compiled.cache_note)}")
     pack = compiled.pack
+    documents = pack.documents if doc_key is None else replace(pack.documents, key=doc_key)
     labels: Counter[str] = Counter()
     per_rule: Counter[str] = Counter()
     began = time.perf_counter()
@@ -74,7 +90,9 @@ def annotate(
     with contextlib.ExitStack() as stack:
         if dask is None:
             # started before the progress bar's thread exists, so forked workers share one compile
-            annotated = annotate_stream(compiled.annotator, read_corpus(inputs, reading), workers=workers)
+            annotated = annotate_stream(
+                compiled.annotator, read_corpus(inputs, reading), workers=workers, documents=documents
+            )
             where = ""
         else:
             cluster = _cluster_module()
@@ -84,7 +102,9 @@ def annotate(
                     f"Dask cluster {address}: connecting, sending the compiled pack to every worker"
                 )
             client = stack.enter_context(cluster.connect(address))
-            annotated = cluster.annotate_on_cluster(client, compiled.annotator, read_corpus(inputs, reading))
+            annotated = cluster.annotate_on_cluster(
+                client, compiled.annotator, read_corpus(inputs, reading), documents=documents
+            )
             stack.callback(annotated.close)
             where = f", on Dask {address}"
         examples, chars = _write(annotated, output, labels, per_rule, quiet)

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from annotator.cli.app import app, console, console_err
 from annotator.pack_cache import compile_pack
-from annotator.rule_examples import check_examples
+from annotator.rule_examples import check_examples, run_guard
 
 rules_app = typer.Typer(help="Validate and test rule packs.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
@@ -26,9 +26,11 @@ def check(
         typer.Option("--no-cache", help="Compile each pack afresh: neither read nor write the pack cache."),
     ] = False,
 ) -> None:
-    """Validate each pack (every problem, with file, line and rule) and run every rule's examples.
+    """Validate each pack (every problem, with file, line and rule), run every rule's examples, and
+    count what each rule tags in the pack's guard prose (pack.yaml "guard").
 
-    Exit code 3: a pack is invalid; 8: a rule's examples did not produce the expected spans.
+    Exit code 3: a pack is invalid; 8: a rule's examples did not produce the expected spans, or a
+    rule tags more than the guard allows in prose without entities.
     """
     for path in packs:
         compiled = compile_pack(path, cache=not no_cache)
@@ -50,4 +52,13 @@ def check(
         table.add_row("gazetteer terms", f"{terms:,}")
         table.add_row("policies", f"clitics {pack.clitics.value}, overlap {pack.overlap.value}")
         table.add_row("examples", f"[green]{len(outcomes)} passed[/]")
+        if pack.guard is not None:
+            guarded = run_guard(pack, compiled.compile)
+            tagged = sum(len(outcome.spans) for outcome in guarded)
+            worst = f", most by {guarded[0].rule} ({guarded[0].rate:.1f})" if guarded and tagged else ""
+            table.add_row(
+                "guard prose",
+                f"[green]{tagged} spans[/] in {pack.guard.characters:,} characters "
+                f"(at most {pack.guard.max_rate:g} per 10,000 per rule{worst})",
+            )
         console.print(table)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,15 @@ from annotator.rules.macros import (
 )
 from annotator.rules.markup import MarkupError, parse_markup
 from annotator.rules.model import (
+    PROPAGATION_FORMS,
+    DocumentSettings,
     GazetteerRule,
+    Guard,
     LabelSpec,
     Location,
     OverlapPolicy,
     Profile,
+    PropagateRule,
     RegexRule,
     Rule,
     RuleExample,
@@ -61,20 +66,26 @@ PACK_KEYS = {
     "rule_files",
     "examples",
     "profiles",
+    "documents",
+    "guard",
 }
-PROFILE_KEYS = {"description", "skip"}
+GUARD_KEYS = {"files", "labels", "max_rate"}
+PROFILE_KEYS = {"description", "skip", "examples"}
+DOCUMENT_KEYS = {"key", "max_examples", "max_chars"}
 LABEL_KEYS = {"colour", "color", "description"}
 RULE_FILE_KEYS = {"rules", "description"}
-COMMON_RULE_KEYS = {"id", "kind", "label", "priority", "clitics", "description", "examples"}
+COMMON_RULE_KEYS = {"id", "kind", "label", "priority", "clitics", "description", "examples", "profiles"}
 KIND_KEYS: dict[RuleKind, set[str]] = {
     RuleKind.GAZETTEER: {"terms", "files"},
-    RuleKind.REGEX: {"pattern", "group"},
+    RuleKind.REGEX: {"pattern", "group", "requires"},
     RuleKind.TOKENS: {"pattern", "patterns"},
     RuleKind.TRIGGER: {"trigger", "target", "position", "between"},
+    RuleKind.PROPAGATE: {"from", "forms", "exclude", "min_chars"},
 }
 TERM_SOURCE_KEYS = {"terms", "files", "pattern"}
 MACRO_SOURCE_KEYS = {"terms", "files"}
 TOKEN_WORD_KEY = "WORD"
+DOCUMENT_KEY = regex.compile(r"^meta(?:\.[^.\s]+)+$")
 RULE_ID = regex.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 LABEL_NAME = regex.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 COLOUR = regex.compile(r"^#[0-9a-fA-F]{6}$")
@@ -264,10 +275,13 @@ class _PackLoader:
             rules.extend(self.rules_in(rule_file, clitics))
         examples = self.examples(header, PACK_FILE, None, None)
         profiles = self.profiles(header, rules)
+        rules = self.resolve_propagation(rules)
+        documents = self.documents(header)
+        guard = self.guard(header)
 
         if self.problems:
             raise RulePackError(str(self.root), self.problems)
-        return RulePack(
+        pack = RulePack(
             name=name,
             version=version,
             path=self.root.resolve(),
@@ -280,7 +294,129 @@ class _PackLoader:
             description=str(header.get("description", "")),
             examples=examples,
             profiles=profiles,
+            documents=documents,
+            guard=guard,
+            written=tuple(rules),
         )
+        return pack.with_profile(None)
+
+    def documents(self, header: LocatedDict) -> DocumentSettings:
+        """The pack's ``documents`` settings: which key groups examples, and the size cap."""
+        raw = header.get("documents")
+        if raw is None:
+            return DocumentSettings()
+        line = header.line_of("documents")
+        if not isinstance(raw, LocatedDict):
+            self.problem(
+                PACK_FILE, line, None, "'documents' must be a mapping (key, max_examples, max_chars)"
+            )
+            return DocumentSettings()
+        self.check_keys(raw, DOCUMENT_KEYS, PACK_FILE, None, "documents")
+        defaults = DocumentSettings()
+        key = raw.get("key", defaults.key)
+        if not isinstance(key, str) or not DOCUMENT_KEY.match(key):
+            self.problem(
+                PACK_FILE, raw.line_of("key"), None, f"documents.key must look like meta.NAME, got {key!r}"
+            )
+            key = defaults.key
+        sizes = {}
+        for name in ("max_examples", "max_chars"):
+            value = raw.get(name, getattr(defaults, name))
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                self.problem(
+                    PACK_FILE, raw.line_of(name), None, f"documents.{name} must be a whole number >= 1"
+                )
+                value = getattr(defaults, name)
+            sizes[name] = value
+        return DocumentSettings(key, **sizes)
+
+    def guard(self, header: LocatedDict) -> Guard | None:
+        """The pack's ``guard``: prose files (a text per line) where rules of some labels find nothing."""
+        raw = header.get("guard")
+        if raw is None:
+            return None
+        if not isinstance(raw, LocatedDict):
+            self.problem(
+                PACK_FILE,
+                header.line_of("guard"),
+                None,
+                "'guard' must be a mapping (files, labels, max_rate)",
+            )
+            return None
+        self.check_keys(raw, GUARD_KEYS, PACK_FILE, None, "guard", required=("files",))
+        files = raw.get("files", [])
+        if isinstance(files, str):
+            files = [files]
+        if not isinstance(files, list) or not all(isinstance(name, str) for name in files):
+            self.problem(
+                PACK_FILE, raw.line_of("files"), None, "guard.files must be a list of files in the pack"
+            )
+            return None
+        texts: list[str] = []
+        for name in files:
+            path = self.inside_pack(name, PACK_FILE, raw.line_of("files"), None)
+            if path is None:
+                continue
+            if not path.is_file():
+                self.problem(PACK_FILE, raw.line_of("files"), None, f"guard file {name} does not exist")
+                continue
+            try:
+                texts.extend(text for _, text in read_term_file(path))
+            except (UnicodeDecodeError, OSError) as error:
+                self.problem(PACK_FILE, raw.line_of("files"), None, f"guard file {name}: {_why(error)}")
+        labels = raw.get("labels", list(self.labels))
+        if not isinstance(labels, list) or not all(label in self.labels for label in labels):
+            known = ", ".join(self.labels)
+            self.problem(
+                PACK_FILE, raw.line_of("labels"), None, f"guard.labels must list pack labels ({known})"
+            )
+            return None
+        rate = raw.get("max_rate", 0.0)
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < float("inf"):
+            self.problem(
+                PACK_FILE,
+                raw.line_of("max_rate"),
+                None,
+                "guard.max_rate must be spans per 10,000 characters, >= 0",
+            )
+            return None
+        return Guard(tuple(files), tuple(texts), tuple(labels), float(rate))
+
+    def resolve_propagation(self, rules: list[Rule]) -> list[Rule]:
+        """Expand each propagate rule's ``from`` patterns to rule ids; report patterns that name
+        nothing, propagate rules, or rules of another label."""
+        from dataclasses import replace
+        from fnmatch import fnmatchcase
+
+        resolved = []
+        for rule in rules:
+            config = rule.config
+            if not isinstance(config, PropagateRule):
+                resolved.append(rule)
+                continue
+            file, line = rule.location.file, rule.location.line
+            ids: list[str] = []
+            for pattern in config.sources:
+                found = [
+                    other
+                    for other in rules
+                    if fnmatchcase(other.id, pattern) and other.kind is not RuleKind.PROPAGATE
+                ]
+                if not found:
+                    self.problem(file, line, rule.id, f"'from': {pattern!r} names no rule to propagate from")
+                for other in found:
+                    if other.label != rule.label:
+                        self.problem(
+                            file,
+                            line,
+                            rule.id,
+                            f"'from': {other.id} tags {other.label}, this rule {rule.label}; "
+                            "propagate from rules of the same label",
+                        )
+                    elif other.id not in ids:
+                        ids.append(other.id)
+            resolved.append(replace(rule, config=replace(config, sources=tuple(ids))))
+        return resolved
 
     def profiles(self, header: LocatedDict, rules: list[Rule]) -> dict[str, Profile]:
         raw = header.get("profiles", LocatedDict(line=header.line))
@@ -291,16 +427,17 @@ class _PackLoader:
         for name, settings in raw.items():
             line = raw.line_of(name)
             if not isinstance(settings, LocatedDict):
-                self.problem(PACK_FILE, line, None, f"profile {name} must be a mapping with 'skip'")
+                self.problem(PACK_FILE, line, None, f"profile {name} must be a mapping (skip, description)")
                 continue
-            self.check_keys(settings, PROFILE_KEYS, PACK_FILE, None, f"profile {name}", required=("skip",))
+            self.check_keys(settings, PROFILE_KEYS, PACK_FILE, None, f"profile {name}")
             skip = settings.get("skip", [])
             if not isinstance(skip, list) or not all(isinstance(item, str) for item in skip):
                 self.problem(
                     PACK_FILE, settings.line_of("skip"), None, f"profile {name}: 'skip' lists rule ids"
                 )
                 continue
-            profile = Profile(str(name), tuple(skip), str(settings.get("description", "")))
+            examples = self.examples(settings, PACK_FILE, None, None)
+            profile = Profile(str(name), tuple(skip), str(settings.get("description", "")), examples)
             for pattern in skip:
                 if not Profile("", (pattern,)).skipped(tuple(rules)):
                     self.problem(
@@ -310,6 +447,16 @@ class _PackLoader:
                         f"profile {name}: {pattern!r} matches no rule",
                     )
             profiles[str(name)] = profile
+        for rule in rules:
+            for name in rule.profiles:
+                if name not in profiles:
+                    known = ", ".join(profiles) or "none declared"
+                    self.problem(
+                        rule.location.file,
+                        rule.location.line,
+                        rule.id,
+                        f"'profiles' names {name!r}, which pack.yaml does not declare (profiles: {known})",
+                    )
         return profiles
 
     def string(self, mapping: LocatedDict, key: str, file: str, rule: str | None, default: str = "") -> str:
@@ -504,7 +651,10 @@ class _PackLoader:
         kind = self.enum(raw, "kind", RuleKind, None, file, rule_id)
         if "kind" not in raw:
             self.problem(
-                file, raw.line, rule_id, "a rule needs a 'kind': gazetteer, regex, tokens or trigger"
+                file,
+                raw.line,
+                rule_id,
+                "a rule needs a 'kind': gazetteer, regex, tokens, trigger or propagate",
             )
         allowed = COMMON_RULE_KEYS | (KIND_KEYS[kind] if kind else set().union(*KIND_KEYS.values()))
         self.check_keys(
@@ -531,6 +681,12 @@ class _PackLoader:
             config = self.token_rule(raw, file, rule_id)
         elif kind is RuleKind.TRIGGER:
             config = self.trigger_rule(raw, file, rule_id)
+        elif kind is RuleKind.PROPAGATE:
+            config = self.propagate_rule(raw, file, rule_id)
+        profiles = raw.get("profiles", [])
+        if not isinstance(profiles, list) or not all(isinstance(name, str) and name for name in profiles):
+            self.problem(file, raw.line_of("profiles"), rule_id, "'profiles' must be a list of profile names")
+            profiles = []
         examples = self.examples(raw, file, rule_id, label if isinstance(label, str) else None)
         if config is None or kind is None or not isinstance(label, str) or label not in self.labels:
             return None
@@ -544,6 +700,7 @@ class _PackLoader:
             description=str(raw.get("description", "")),
             examples=examples,
             location=location,
+            profiles=tuple(profiles),
         )
 
     # -- term sources, patterns ----------------------------------------------------------------
@@ -667,7 +824,16 @@ class _PackLoader:
         ):
             self.problem(file, raw.line_of("group"), rule, f"the pattern has no group {group!r}")
             return None
-        return RegexRule(pattern, group)
+        requires = raw.get("requires", [])
+        if not isinstance(requires, list) or not all(
+            isinstance(item, str) and item.strip() for item in requires
+        ):
+            self.problem(
+                file, raw.line_of("requires"), rule, "'requires' must be a list of non-empty strings"
+            )
+            return None
+        normalised = tuple(dict.fromkeys(self.normalizer.normalize_term(item) for item in requires))
+        return RegexRule(pattern, group, normalised)
 
     def trigger_rule(self, raw: LocatedDict, file: str, rule: str) -> TriggerRule | None:
         for key in ("trigger", "target"):
@@ -700,6 +866,45 @@ class _PackLoader:
             message = f"'target' after 'between' is not a valid regex: {joined_error}"
             self.problem(file, target_line, rule, message)
         return None
+
+    def propagate_rule(self, raw: LocatedDict, file: str, rule: str) -> PropagateRule | None:
+        sources = raw.get("from")
+        if isinstance(sources, str):
+            sources = [sources]
+        if not isinstance(sources, list) or not sources or not all(isinstance(s, str) and s for s in sources):
+            self.problem(
+                file,
+                raw.line_of("from") if "from" in raw else raw.line,
+                rule,
+                "a propagate rule needs 'from': the ids (or id patterns) of the rules it propagates",
+            )
+            return None
+        forms = raw.get("forms", list(PROPAGATION_FORMS))
+        if (
+            not isinstance(forms, list)
+            or not forms
+            or not all(isinstance(form, str) and form in PROPAGATION_FORMS for form in forms)
+        ):
+            self.problem(
+                file, raw.line_of("forms"), rule, f"'forms' must list some of: {', '.join(PROPAGATION_FORMS)}"
+            )
+            return None
+        exclude: tuple[str, ...] = ()
+        if "exclude" in raw:
+            excluded = self.term_source(raw["exclude"], file, raw.line_of("exclude"), rule, "'exclude'")
+            if excluded is None:
+                return None
+            if excluded.is_pattern:
+                self.problem(
+                    file, raw.line_of("exclude"), rule, "'exclude' takes terms or files, not a pattern"
+                )
+                return None
+            exclude = excluded.terms
+        min_chars = raw.get("min_chars", 3)
+        if isinstance(min_chars, bool) or not isinstance(min_chars, int) or min_chars < 1:
+            self.problem(file, raw.line_of("min_chars"), rule, "'min_chars' must be a whole number >= 1")
+            return None
+        return PropagateRule(tuple(sources), tuple(dict.fromkeys(forms)), exclude, min_chars)
 
     def token_rule(self, raw: LocatedDict, file: str, rule: str) -> TokenRule | None:
         if ("pattern" in raw) == ("patterns" in raw):
@@ -801,18 +1006,27 @@ class _PackLoader:
         examples = []
         for index, item in enumerate(items):
             line = items.line_of(index)
-            if not isinstance(item, str) or not item.strip():
-                self.problem(file, line, rule, "an example must be a non-empty string such as 'في [القاهرة]'")
-                continue
-            try:
-                text, expected = parse_markup(item)
-            except MarkupError as error:
-                self.problem(file, line, rule, f"example markup: {error}")
-                continue
-            for span in expected:
-                if span.label is None and rule is None:
-                    self.problem(file, line, rule, "pack examples must name labels: [القاهرة](LOC)")
-                elif span.label is not None and span.label not in self.labels:
-                    self.problem(file, line, rule, f"example uses unknown label {span.label}")
-            examples.append(RuleExample(text, expected, item, Location(file, line)))
+            # a list of texts is one document of several paragraphs (for propagate rules)
+            parts = item if isinstance(item, list) and item else [item]
+            paragraphs = [self.example(part, file, line, rule) for part in parts]
+            if all(paragraph is not None for paragraph in paragraphs):
+                first, *following = paragraphs
+                examples.append(replace(first, following=tuple(following)))  # type: ignore[arg-type]
         return tuple(examples)
+
+    def example(self, item: Any, file: str, line: int | None, rule: str | None) -> RuleExample | None:
+        """One marked-up example text, or ``None`` after reporting what is wrong with it."""
+        if not isinstance(item, str) or not item.strip():
+            self.problem(file, line, rule, "an example must be a non-empty string such as 'في [القاهرة]'")
+            return None
+        try:
+            text, expected = parse_markup(item)
+        except MarkupError as error:
+            self.problem(file, line, rule, f"example markup: {error}")
+            return None
+        for span in expected:
+            if span.label is None and rule is None:
+                self.problem(file, line, rule, "pack examples must name labels: [القاهرة](LOC)")
+            elif span.label is not None and span.label not in self.labels:
+                self.problem(file, line, rule, f"example uses unknown label {span.label}")
+        return RuleExample(text, expected, item, Location(file, line))

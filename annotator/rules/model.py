@@ -16,6 +16,7 @@ class RuleKind(str, Enum):
     REGEX = "regex"
     TOKENS = "tokens"
     TRIGGER = "trigger"
+    PROPAGATE = "propagate"
 
 
 class OverlapPolicy(str, Enum):
@@ -55,12 +56,21 @@ class ExpectedSpan:
 
 @dataclass(frozen=True)
 class RuleExample:
-    """A text written next to a rule (or pack), and exactly the spans it must produce."""
+    """A text written next to a rule (or pack), and exactly the spans it must produce.
+
+    ``following`` holds the next paragraphs of the same document (an example written as a list).
+    """
 
     text: str
     expected: tuple[ExpectedSpan, ...]
     source: str  # the example as written, with its [markup]
     location: Location
+    following: tuple[RuleExample, ...] = ()
+
+    @property
+    def paragraphs(self) -> tuple[RuleExample, ...]:
+        """The example's texts in document order (itself first)."""
+        return (self, *self.following)
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,9 @@ class GazetteerRule:
 class RegexRule:
     pattern: str  # macro-expanded, literals normalised
     group: int | str = 0
+    #: normalised strings one of which a text must contain for the rule to run on it at all (a cheap
+    #: filter for patterns that cannot be anchored on their first characters); empty: always run
+    requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,16 +114,63 @@ class TriggerRule:
     between: str = r"\s+"
 
 
-Config = GazetteerRule | RegexRule | TokenRule | TriggerRule
+#: the later mentions a ``propagate`` rule tags, from a source span's words
+PROPAGATION_FORMS = ("full", "last", "first_last")
+
+
+@dataclass(frozen=True)
+class PropagateRule:
+    """Later mentions of the names other rules found in the same document (see ``annotator.documents``).
+
+    ``sources`` are the ids of the rules whose spans are propagated (patterns expanded at load);
+    ``forms`` which mentions count: the whole name again, its last word, its first and last words.
+    """
+
+    sources: tuple[str, ...]
+    forms: tuple[str, ...] = PROPAGATION_FORMS
+    exclude: tuple[str, ...] = ()  # normalised words and forms never propagated
+    min_chars: int = 3  # the shortest word a form may consist of
+
+
+Config = GazetteerRule | RegexRule | TokenRule | TriggerRule | PropagateRule
+
+
+@dataclass(frozen=True)
+class DocumentSettings:
+    """How examples group into documents: a run of CONSECUTIVE examples sharing the same non-empty
+    value of ``key`` (``meta.NAME``); an example without it is a document of its own. A document
+    longer than ``max_examples`` examples or ``max_chars`` characters is cut there: the examples
+    after the cut start a new document (so nothing found before it propagates past it)."""
+
+    key: str = "meta.doc"
+    max_examples: int = 1000
+    max_chars: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Ordinary prose where rules of ``labels`` should find nothing: ``rules check`` counts what each
+    such rule tags there and fails a rule above ``max_rate`` spans per 10,000 characters."""
+
+    files: tuple[str, ...]
+    texts: tuple[str, ...]
+    labels: tuple[str, ...]
+    max_rate: float = 0.0
+
+    @property
+    def characters(self) -> int:
+        return sum(len(text) for text in self.texts)
 
 
 @dataclass(frozen=True)
 class Profile:
-    """A named variant of a pack for another annotation convention: the rules it leaves out."""
+    """A named variant of a pack for another annotation convention: the rules it leaves out, and the
+    pack examples that hold under it (rules that name the profile in ``profiles`` run only under it)."""
 
     name: str
     skip: tuple[str, ...]  # rule id patterns (fnmatch)
     description: str = ""
+    examples: tuple[RuleExample, ...] = ()
 
     def skipped(self, rules: tuple[Rule, ...]) -> set[str]:
         from fnmatch import fnmatchcase
@@ -129,6 +189,11 @@ class Rule:
     description: str = ""
     examples: tuple[RuleExample, ...] = ()
     location: Location = field(default_factory=lambda: Location("?"))
+    profiles: tuple[str, ...] = ()  # non-empty: the rule runs only under one of these profiles
+
+    def active_in(self, profile: str | None) -> bool:
+        """Whether the rule runs under ``profile`` (``None``: the pack's default)."""
+        return not self.profiles or profile in self.profiles
 
 
 @dataclass(frozen=True)
@@ -148,6 +213,20 @@ class RulePack:
     examples: tuple[RuleExample, ...] = ()
     profiles: dict[str, Profile] = field(default_factory=dict)
     profile: str | None = None  # the profile this pack was narrowed to, if any
+    documents: DocumentSettings = field(default_factory=DocumentSettings)
+    guard: Guard | None = None
+    #: every rule written in the pack, also those of other profiles (``rules``: the ones that run)
+    written: tuple[Rule, ...] = ()
+
+    @property
+    def all_rules(self) -> tuple[Rule, ...]:
+        """Every rule of the pack, whichever profile it belongs to (what ``rules check`` tests)."""
+        return self.written or self.rules
+
+    @property
+    def propagates(self) -> bool:
+        """Whether a rule of this pack works across a document's examples."""
+        return any(rule.kind is RuleKind.PROPAGATE for rule in self.rules)
 
     @property
     def label_names(self) -> tuple[str, ...]:
@@ -158,7 +237,7 @@ class RulePack:
         return self.overlap is OverlapPolicy.KEEP_ALL
 
     def rule(self, rule_id: str) -> Rule:
-        for rule in self.rules:
+        for rule in self.all_rules:
             if rule.id == rule_id:
                 return rule
         raise KeyError(rule_id)
@@ -167,7 +246,7 @@ class RulePack:
         """The same pack restricted to some rules (used to run one rule's examples alone)."""
         from dataclasses import replace
 
-        return replace(self, rules=tuple(rule for rule in self.rules if rule.id in rule_ids), examples=())
+        return replace(self, rules=tuple(rule for rule in self.all_rules if rule.id in rule_ids), examples=())
 
     @property
     def fingerprint(self) -> str:
@@ -176,12 +255,15 @@ class RulePack:
         return f"{self.name}@{self.version}{suffix}"
 
     def with_profile(self, name: str | None) -> RulePack:
-        """The pack without the rules its profile ``name`` skips (``None``: the pack as it is)."""
-        if name is None:
-            return self
+        """The pack as profile ``name`` runs it (``None``: the default): the rules of that profile, less
+        those it skips."""
         from dataclasses import replace
 
+        if name is None:
+            return replace(self, rules=tuple(r for r in self.all_rules if r.active_in(None)), profile=None)
         if name not in self.profiles:
             raise KeyError(name)
-        skipped = self.profiles[name].skipped(self.rules)
-        return replace(self, rules=tuple(rule for rule in self.rules if rule.id not in skipped), profile=name)
+        rules = self.all_rules
+        skipped = self.profiles[name].skipped(rules)
+        active = tuple(rule for rule in rules if rule.id not in skipped and rule.active_in(name))
+        return replace(self, rules=active, profile=name)
