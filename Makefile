@@ -7,13 +7,13 @@ PACK   ?= rules/ar-news
 # the seed article's gold tags ministries and councils: the ar-news profile that does too
 PROFILE ?= institutions
 
-.PHONY: install demo test lint check-rules chromium bench bench-smoke hotspots startup doccano-up doccano-down clean
+.PHONY: install demo test lint check-rules chromium postgresql bench bench-dask bench-smoke hotspots startup doccano-up doccano-down clean
 
 # The project's own virtual environment, with the exact versions in constraints.txt.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[test,build-rules]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[test,dask,build-rules]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -33,6 +33,14 @@ chromium:
 	      (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) ; } || \
 	  echo "chromium is not installed and cannot be installed here: the web-UI test will be skipped"
 
+# Debian's PostgreSQL server binaries for the PostgreSQL doccano tests, which start their own
+# throw-away cluster (initdb, pg_ctl) in a temporary folder; the package's own cluster is not used.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && (DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null 2>&1 || \
+	      (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null)) ; } || \
+	  echo "postgresql is not installed and cannot be installed here: the PostgreSQL doccano tests will be skipped"
+
 lint: install
 	$(BIN)/ruff check annotator tests $(wildcard bench)
 	$(BIN)/ruff format --check annotator tests $(wildcard bench)
@@ -42,11 +50,15 @@ check-rules: install
 
 # The whole suite: lint, every rule pack's own examples, unit and integration tests
 # (the integration tests start the real local doccano themselves, or reuse a running one).
-test: install chromium lint check-rules
+test: install chromium postgresql lint check-rules
 	$(BIN)/pytest -q
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# annotate on 1, 2 and 4 Dask workers against --workers 1 and 2, and the overhead per partition
+bench-dask: install
+	$(BIN)/python bench/dask_bench.py
 
 bench-smoke: install
 	$(BIN)/python bench/run.py --smoke

@@ -9,8 +9,11 @@ way doccano's own CLI does, with two differences that are the reason it exists:
 - the admin password arrives in the ``ANNOTATOR_DOCCANO_PASSWORD`` environment variable, never
   on a command line where ``ps`` would show it.
 
-Commands: ``init`` (database and roles), ``createuser --username U``,
-``webserver --host H --port N --workers W``, ``worker --concurrency C``.
+The database is SQLite in the data folder unless ``ANNOTATOR_DOCCANO_DATABASE`` holds another
+``DATABASE_URL`` (PostgreSQL, without a password: libpq reads ``PGPASSWORD`` or ``~/.pgpass``).
+
+Commands: ``init`` (database and roles), ``check-database`` (connect once),
+``createuser --username U``, ``webserver --host H --port N --workers W``, ``worker --concurrency C``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from pathlib import Path
 
 #: Must equal ``annotator.server.PASSWORD_ENV`` (this file cannot import the annotator package).
 PASSWORD_ENV = "ANNOTATOR_DOCCANO_PASSWORD"
+#: Must equal ``annotator.server.DATABASE_ENV``.
+DATABASE_ENV = "ANNOTATOR_DOCCANO_DATABASE"
 ADMIN_EMAIL = "admin@example.com"
 #: how often the Celery worker looks for new tasks in the database queue
 QUEUE_POLL_SECONDS = 0.1
@@ -50,7 +55,7 @@ def configure(data: Path, secret_file: Path, backend: Path, port: int | None) ->
     data.mkdir(parents=True, exist_ok=True)
     os.environ["STANDALONE"] = "True"
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
-    os.environ["DATABASE_URL"] = f"sqlite:///{data / 'db.sqlite3'}"
+    os.environ["DATABASE_URL"] = os.environ.pop(DATABASE_ENV, "") or f"sqlite:///{data / 'db.sqlite3'}"
     os.environ["MEDIA_ROOT"] = str(data / "media")
     os.environ["DEBUG"] = "False"
     os.environ["SECRET_KEY"] = read_secret_key(secret_file)
@@ -59,7 +64,12 @@ def configure(data: Path, secret_file: Path, backend: Path, port: int | None) ->
     sys.path.insert(0, str(backend))
 
     import django
+    from django.conf import settings
 
+    # doccano keeps database connections open (CONN_MAX_AGE 500 s); after the database restarts,
+    # each process's first request would fail on its dead connection. Django's health check at the
+    # start of a request replaces a dead connection instead (set before any connection exists).
+    settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     django.setup()
 
 
@@ -84,6 +94,18 @@ def declare_task_queue() -> None:
 
     with app.connection_for_write() as connection:
         connection.default_channel.queue_declare(queue=app.conf.task_default_queue)
+
+
+def command_check_database(args: argparse.Namespace, backend: Path) -> None:
+    """Connect to the database once; exit 1 with the driver's message when that fails."""
+    from django.db import connection
+    from django.db.utils import OperationalError
+
+    try:
+        connection.ensure_connection()
+    except OperationalError as error:
+        raise SystemExit(f"cannot connect to the database: {str(error).strip()}") from None
+    print(f"connected to the {connection.vendor} database {connection.settings_dict['NAME']}")
 
 
 def command_createuser(args: argparse.Namespace, backend: Path) -> None:
@@ -156,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser("init", help="create or migrate the database").set_defaults(handler=command_init)
+    check = commands.add_parser("check-database", help="connect to the database once")
+    check.set_defaults(handler=command_check_database)
 
     createuser = commands.add_parser("createuser", help=f"create the admin; password from ${PASSWORD_ENV}")
     createuser.add_argument("--username", required=True)

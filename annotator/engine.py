@@ -245,22 +245,94 @@ def _adopt_annotator(annotator: Annotator) -> None:
 SpanRows = list[tuple[int, int, str, str, tuple[str, int, int] | None]]
 
 
-def _annotate_chunk(chunk: list[list[Example]]) -> list[SpanRows]:
-    """The spans of every example of a chunk of whole documents, in order."""
-    assert _worker_annotator is not None
+def chunk_rows(annotator: Annotator, chunk: list[list[Example]]) -> list[SpanRows]:
+    """The spans of every example of a chunk of whole documents, in order, as plain tuples: what a
+    worker process (of the pool, or of a Dask cluster) sends back."""
     rows = []
     for document in chunk:
-        for example in _worker_annotator.annotate_document(document):
+        for example in annotator.annotate_document(document):
             rows.append(
                 [(span.start, span.end, span.label, span.rule, span.source) for span in example.spans]
             )
     return rows
 
 
-def _with_spans(chunk: list[list[Example]], rows: list[SpanRows]) -> Iterator[Example]:
+def _annotate_chunk(chunk: list[list[Example]]) -> list[SpanRows]:
+    """The spans of every example of a chunk of whole documents, in order."""
+    assert _worker_annotator is not None
+    return chunk_rows(_worker_annotator, chunk)
+
+
+def with_spans(chunk: list[list[Example]], rows: list[SpanRows]) -> Iterator[Example]:
+    """The examples of ``chunk`` carrying the spans ``chunk_rows`` gave for them, in order."""
     examples = [example for document in chunk for example in document]
     for example, spans in zip(examples, rows, strict=True):
         yield replace(example, spans=tuple(Span(*row) for row in spans))
+
+
+_with_spans = with_spans
+
+
+def document_chunks(
+    pack: RulePack | Annotator,
+    examples: Iterable[Example],
+    max_examples: int,
+    max_chars: int,
+    documents: DocumentSettings | None = None,
+) -> Iterator[list[list[Example]]]:
+    """The stream as chunks of whole documents (as ``annotate_stream`` cuts it for its workers)."""
+    rules = pack.pack if isinstance(pack, Annotator) else pack
+    return _chunks(_documents(rules, examples, documents or rules.documents), max_examples, max_chars)
+
+
+#: packs compiled in this process by ``annotate_partition``, most recent last
+_compiled: list[tuple[RulePack, Annotator]] = []
+_COMPILED_KEPT = 4
+
+
+def compiled(pack: RulePack) -> Annotator:
+    """``pack`` compiled, once per process: later calls with this pack, or an equal copy of it
+    (unpickled again by a task), reuse the compile."""
+    for index, (known, annotator) in enumerate(_compiled):
+        if known is pack or known == pack:
+            if known is not pack:  # the next task's copy is likely this one again
+                _compiled[index] = (pack, annotator)
+            return annotator
+    annotator = Annotator(pack)
+    _compiled.append((pack, annotator))
+    del _compiled[:-_COMPILED_KEPT]
+    return annotator
+
+
+def release(pack: RulePack) -> None:
+    """Forget this process's compile of ``pack`` (a long-lived worker done with a run)."""
+    _compiled[:] = [
+        (known, annotator) for known, annotator in _compiled if not (known is pack or known == pack)
+    ]
+
+
+def annotate_partition(
+    pack: RulePack | Annotator, examples: Iterable[Example], documents: DocumentSettings | None = None
+) -> Iterator[Example]:
+    """Annotate one partition of a corpus: what a Spark ``mapPartitions`` or a Ray task runs.
+
+    Best given the compiled pack (an ``Annotator``, e.g. ``pack_cache.load_compiled(path)``),
+    shipped once per worker where the framework allows (a Spark broadcast variable, a Ray object
+    reference): unpickling it takes a fraction of a second, where compiling ar-news in a fresh
+    process takes seconds. A ``RulePack`` is compiled on the first call in a process and the
+    compile reused by later calls with an equal pack. A partition must hold whole documents
+    (``annotator.documents``: cut the corpus with ``document_chunks``), or names found in one part
+    of a document are not carried to the other. The examples come back in input order, each with
+    its spans; errors are those of ``annotate_stream`` (``TimeLimitExceeded`` names the example).
+    """
+    if isinstance(pack, Annotator):
+        pack.prepare()
+        annotator = pack
+    else:
+        annotator = compiled(pack)
+    rules = annotator.pack
+    for document in _documents(rules, examples, documents or rules.documents):
+        yield from annotator.annotate_document(document)
 
 
 def _chunks(

@@ -84,6 +84,12 @@ class DoccanoError(AnnotatorError):
     """Talking to doccano failed in a way the user must act on."""
 
     exit_code = 5
+    #: the HTTP status doccano answered with, when it answered one
+    status: int | None = None
+
+
+class ServerFailed(DoccanoError):
+    """doccano answered with a server error (HTTP 5xx): its database or its code failed, not the request."""
 
 
 class ServerUnreachable(DoccanoError):
@@ -124,6 +130,12 @@ class PortInUse(LocalServerError):
         self.port = port
         #: a port near ``port`` that was free when the error was raised
         self.free_port = free_port
+
+
+class ClusterError(AnnotatorError):
+    """The Dask cluster cannot be reached, lost the work, or the ``dask`` extra is not installed."""
+
+    exit_code = 10
 
 
 class VerificationFailed(AnnotatorError):

@@ -80,6 +80,11 @@ class LocalDoccanoPaths:
         return self.root / "secret.env"
 
     @property
+    def database_config(self) -> Path:
+        """JSON file: the database ``up --database`` chose (a URL without password), if any."""
+        return self.root / "database.json"
+
+    @property
     def state(self) -> Path:
         """JSON file: port and the process ids this tool started."""
         return self.root / "state.json"

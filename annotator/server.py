@@ -31,6 +31,12 @@ from pathlib import Path
 import psutil
 import requests
 
+from annotator.database import (
+    PASSWORD_VARIABLES,
+    DoccanoDatabase,
+    read_database,
+    write_database,
+)
 from annotator.errors import CredentialsMissing, LocalServerError, PortInUse
 from annotator.paths import LocalDoccanoPaths, local_doccano_paths
 
@@ -39,6 +45,7 @@ DOCCANO_PINS: tuple[str, ...] = (
     "doccano==1.8.4",  # the server version whose API the doccano adapter is tested against
     "numpy<2",  # pandas, as resolved for doccano 1.8.4, fails to import under numpy 2
     "marshmallow<3.20",  # environs, which reads doccano's settings, breaks on marshmallow 3.20+
+    "psycopg2-binary==2.9.13",  # the driver doccano's Django and its Celery broker use for PostgreSQL
 )
 
 HOST = "127.0.0.1"
@@ -51,6 +58,9 @@ MAX_LOGIN_PASSWORD = 29
 PASSWORD_BYTES = 18
 #: The one way the admin password reaches doccano; ``doccano_launcher.py`` reads the same name.
 PASSWORD_ENV = "ANNOTATOR_DOCCANO_PASSWORD"
+#: How doccano's processes learn their ``DATABASE_URL`` (never holding a password); the launcher
+#: reads the same name.
+DATABASE_ENV = "ANNOTATOR_DOCCANO_DATABASE"
 LAUNCHER = Path(__file__).with_name("doccano_launcher.py")
 WEB_WORKERS = 2
 STOP_KILL_GRACE = 5.0
@@ -114,6 +124,8 @@ class ServerStatus:
     webserver_log: Path
     worker_log: Path
     install_log: Path
+    #: which database the server uses (or would use), e.g. ``PostgreSQL postgresql://u@h:5432/d``
+    database: str = ""
 
 
 @dataclass(frozen=True)
@@ -419,10 +431,14 @@ def pins_text(pins: tuple[str, ...] = DOCCANO_PINS) -> str:
 
 
 def _marker_matches(marker: Path, pins: tuple[str, ...] = DOCCANO_PINS) -> bool:
+    return _read_marker(marker) == pins_text(pins)
+
+
+def _read_marker(marker: Path) -> str | None:
     try:
-        return marker.read_text(encoding="utf-8") == pins_text(pins)
+        return marker.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return False
+        return None
 
 
 def generate_password() -> str:
@@ -519,6 +535,15 @@ def _child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def _database_env(database: DoccanoDatabase, data: Path) -> dict[str, str]:
+    """What doccano's processes need to reach ``database``: its URL and, for PostgreSQL, the
+    caller's libpq password variables (only these two, and only when they are set)."""
+    env = {DATABASE_ENV: database.doccano_url(data)}
+    if database.is_postgresql:
+        env.update({key: os.environ[key] for key in PASSWORD_VARIABLES if key in os.environ})
+    return env
+
+
 # --------------------------------------------------------------------------------------------
 # the server
 
@@ -526,12 +551,26 @@ def _child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 class LocalDoccano:
     """The embedded doccano of one ``ANNOTATOR_HOME``, served on ``127.0.0.1:port``."""
 
-    def __init__(self, paths: LocalDoccanoPaths | None = None, port: int = DEFAULT_PORT) -> None:
+    def __init__(
+        self,
+        paths: LocalDoccanoPaths | None = None,
+        port: int = DEFAULT_PORT,
+        database: DoccanoDatabase | None = None,
+    ) -> None:
+        """``database``: what ``up`` should use; None keeps the recorded choice (default SQLite)."""
         if not 0 < port < 65536:
             raise LocalServerError(f"port {port} is not a TCP port number (1-65535)")
         self.paths = paths if paths is not None else local_doccano_paths()
         self.port = port
         self.host = HOST
+        self.requested_database = database
+
+    @property
+    def database(self) -> DoccanoDatabase:
+        """The database ``up`` uses: the one asked for, else the recorded one, else SQLite."""
+        if self.requested_database is not None:
+            return self.requested_database
+        return read_database(self.paths.database_config) or DoccanoDatabase()
 
     # derived locations (markers and the lock belong to this module's bookkeeping only)
 
@@ -596,14 +635,26 @@ class LocalDoccano:
         """
         step = on_step or _no_step
         with self._locked():
+            recorded = read_database(self.paths.database_config) or DoccanoDatabase()
+            database = self.database
             running = self._reuse_running(timeout)
             if running is not None:
+                if database != recorded:
+                    raise LocalServerError(
+                        f"the local doccano runs on {recorded.describe(self.paths.data)}, "
+                        f"not on {database.describe(self.paths.data)}",
+                        hint="run `annotator doccano down` first to move it to another database",
+                    )
                 self._ensure_admin(False, step)  # a running server may still hold an unusable password
                 return running
             if not port_is_free(self.port):
                 raise busy_port_error(self.port, probe_health(self.port, timeout=2.0))
             self.install(on_step=step)
+            if database != recorded or not self.paths.database_config.exists():
+                write_database(self.paths.database_config, database)
             self._ensure_secret_key()
+            if database.is_postgresql:
+                self._check_database(database, step)
             fresh = self._initialise_database(step)
             self._ensure_admin(fresh, step)
             return self._start(timeout, step)
@@ -625,6 +676,7 @@ class LocalDoccano:
             webserver_log=self.paths.webserver_log,
             worker_log=self.paths.worker_log,
             install_log=self.paths.install_log,
+            database=self.database.describe(self.paths.data),
         )
 
     def down(self, timeout: float = 20.0, on_step: StepCallback | None = None) -> list[int]:
@@ -671,15 +723,37 @@ class LocalDoccano:
             write_private_file(self.paths.secrets_env, f"SECRET_KEY={secrets.token_urlsafe(50)}\n")
 
     def _initialise_database(self, step: StepCallback) -> bool:
-        """Create or migrate doccano's database once per pin set; return whether it ran."""
-        if _marker_matches(self._init_marker) and (self.paths.data / "db.sqlite3").exists():
+        """Create or migrate doccano's database once per pin set and database; return whether it ran."""
+        database = self.database
+        marker = pins_text() + database.identity() + "\n"
+        sqlite_there = database.is_postgresql or (self.paths.data / "db.sqlite3").exists()
+        if _read_marker(self._init_marker) == marker and sqlite_there:
             return False
-        step("setting up doccano's database")
+        step(f"setting up doccano's database ({database.describe(self.paths.data)})")
         self.paths.data.mkdir(parents=True, exist_ok=True)
         self._init_marker.unlink(missing_ok=True)
-        self._run_logged(self._launcher("init"), "setting up doccano's database", env=_child_env())
-        self._init_marker.write_text(pins_text(), encoding="utf-8")
+        self._run_logged(self._launcher("init"), "setting up doccano's database", env=self._env())
+        self._init_marker.write_text(marker, encoding="utf-8")
         return True
+
+    def _check_database(self, database: DoccanoDatabase, step: StepCallback) -> None:
+        """Connect to the PostgreSQL server once, so that a wrong address or password fails now
+        with libpq's own message, not as a server that never answers healthy."""
+        step(f"connecting to {database.describe(self.paths.data)}")
+        log = self.paths.install_log
+        offset = _log_size(log)
+        try:
+            self._run_logged(self._launcher("check-database"), "connecting to the database", env=self._env())
+        except LocalServerError:
+            raise LocalServerError(
+                f"doccano cannot use the database {database.url}:\n" + _indent(log_tail(log, offset, 4)),
+                hint="check that the server runs and that the database and user exist; the password "
+                "comes from PGPASSWORD or ~/.pgpass (HOST:PORT:DATABASE:USER:PASSWORD, mode 0600)",
+            ) from None
+
+    def _env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The environment of a doccano process: the allow-list, the database, then ``extra``."""
+        return _child_env({**_database_env(self.database, self.paths.data), **(extra or {})})
 
     def _ensure_admin(self, fresh_database: bool, step: StepCallback) -> None:
         """Create the admin account once; keep the credentials file's URL in step with the port.
@@ -719,7 +793,7 @@ class LocalDoccano:
         """
         command = self._launcher("createuser", "--username", username)
         self._run_logged(
-            command, "setting the doccano admin account", env=_child_env({PASSWORD_ENV: password})
+            command, "setting the doccano admin account", env=self._env({PASSWORD_ENV: password})
         )
 
     def _start(self, timeout: float, step: StepCallback) -> ServerInfo:
@@ -803,7 +877,7 @@ class LocalDoccano:
                 stdout=handle,
                 stderr=subprocess.STDOUT,
                 cwd=self.paths.data,
-                env=_child_env(),
+                env=self._env(),
                 start_new_session=True,
             )
         _CHILDREN[child.pid] = child

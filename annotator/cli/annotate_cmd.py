@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -19,7 +22,10 @@ from annotator.cli.reading import print_read_warnings, skipped_files_line
 from annotator.corpus import PreAnnotationWriter, ReadReport, read_corpus
 from annotator.documents import key_path
 from annotator.engine import annotate_stream
+from annotator.errors import ClusterError
+from annotator.model import Example
 from annotator.pack_cache import compile_pack
+from annotator.rules.model import RulePack
 
 
 @app.command()
@@ -46,14 +52,26 @@ def annotate(
         bool,
         typer.Option("--no-cache", help="Compile the pack afresh: neither read nor write the pack cache."),
     ] = False,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            metavar="ADDRESS",
+            help="Run on a Dask cluster: a scheduler address (tcp://host:8786), or local:N for N worker "
+            "processes on this machine. Needs the dask extra.",
+        ),
+    ] = None,
 ) -> None:
     """Pre-annotate a corpus: every span on original offsets, naming the rule that made it.
 
     Writes one JSON line per example: {"id", "text", "spans": [{"start", "end", "label", "rule"}],
     "meta"}; a span of a propagate rule also names its "source" mention. The file appears only when
     the whole corpus is done. Files of a folder that are not corpus files, texts of only NUL bytes,
-    and input files without examples are warned about.
+    and input files without examples are warned about. With --dask the same file is written (this
+    process reads the corpus and writes the output; the cluster annotates).
     """
+    if dask is not None and workers != 1:
+        raise typer.BadParameter("use either --workers or --dask, not both", param_hint="--workers")
     if doc_key is not None:
         try:
             key_path(doc_key)
@@ -67,13 +85,56 @@ def annotate(
     documents = pack.documents if doc_key is None else replace(pack.documents, key=doc_key)
     labels: Counter[str] = Counter()
     per_rule: Counter[str] = Counter()
-    examples = chars = 0
     began = time.perf_counter()
-    # compiled and started before the progress bar's thread exists, so workers can share one compile
     reading = ReadReport()
-    annotated = annotate_stream(
-        compiled.annotator, read_corpus(inputs, reading), workers=workers, documents=documents
-    )
+    with contextlib.ExitStack() as stack:
+        if dask is None:
+            # started before the progress bar's thread exists, so forked workers share one compile
+            annotated = annotate_stream(
+                compiled.annotator, read_corpus(inputs, reading), workers=workers, documents=documents
+            )
+            where = ""
+        else:
+            cluster = _cluster_module()
+            address = cluster.parse_address(dask)
+            if not quiet:
+                console_err.print(
+                    f"Dask cluster {address}: connecting, sending the compiled pack to every worker"
+                )
+            client = stack.enter_context(cluster.connect(address))
+            annotated = cluster.annotate_on_cluster(
+                client, compiled.annotator, read_corpus(inputs, reading), documents=documents
+            )
+            stack.callback(annotated.close)
+            where = f", on Dask {address}"
+        examples, chars = _write(annotated, output, labels, per_rule, quiet)
+    elapsed = time.perf_counter() - began
+    _summarise(reading, output, examples, chars, labels, per_rule, pack, elapsed, quiet, where)
+
+
+def _cluster_module() -> ModuleType:
+    """``annotator.cluster``, or a clear error when the optional dask extra is missing."""
+    try:
+        from annotator import cluster
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] not in ("dask", "distributed"):
+            raise
+        raise ClusterError(
+            "--dask needs the optional dask extra, which is not installed",
+            hint="pip install -c constraints.txt -e '.[dask]'",
+        ) from None
+    return cluster
+
+
+def _write(
+    annotated: Iterator[Example],
+    output: Path,
+    labels: Counter[str],
+    per_rule: Counter[str],
+    quiet: bool,
+) -> tuple[int, int]:
+    """Write the annotated stream with a progress bar, counting spans; (examples, characters)."""
+    examples = chars = 0
     progress = Progress(
         SpinnerColumn(),
         TextColumn("annotating"),
@@ -94,7 +155,22 @@ def annotate(
                 labels[span.label] += 1
                 per_rule[span.rule] += 1
             progress.advance(task)
-    elapsed = time.perf_counter() - began
+    return examples, chars
+
+
+def _summarise(
+    reading: ReadReport,
+    output: Path,
+    examples: int,
+    chars: int,
+    labels: Counter[str],
+    per_rule: Counter[str],
+    pack: RulePack,
+    elapsed: float,
+    quiet: bool,
+    where: str,
+) -> None:
+    """The warnings of the read, then (unless quiet) the summary line and the table per label."""
     print_read_warnings(reading)
     if not examples:
         console_err.print(
@@ -106,7 +182,7 @@ def annotate(
         return
     console.print(
         f"[bold]{examples:,}[/] examples, {chars:,} characters, [bold]{sum(labels.values()):,}[/] spans "
-        f"-> {output}  ({elapsed:.1f}s, {pack.fingerprint})"
+        f"-> {output}  ({elapsed:.1f}s, {pack.fingerprint}{where})"
     )
     skipped = skipped_files_line(reading)
     if skipped:

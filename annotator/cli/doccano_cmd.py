@@ -13,6 +13,7 @@ from rich.table import Table
 
 from annotator.cli.app import app, console, console_err
 from annotator.cli.push_cmd import URL_HELP
+from annotator.database import parse_database
 from annotator.doccano.accounts import ROLES, add_user, list_members, list_users
 from annotator.doccano.connection import Doccano, resolve_credentials
 from annotator.server import ADMIN_USERNAME, DEFAULT_PORT, LocalDoccano, ServerStatus
@@ -62,6 +63,16 @@ def up(
     port: Annotated[
         int, typer.Option("--port", min=1, max=65535, help="Port on 127.0.0.1 to serve doccano on.")
     ] = DEFAULT_PORT,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            metavar="URL",
+            help="Keep doccano's data in PostgreSQL: postgresql://USER@HOST:PORT/DB, without a password "
+            "(libpq reads PGPASSWORD or ~/.pgpass). Remembered for later runs; `sqlite` returns to the "
+            "default, SQLite in ANNOTATOR_HOME.",
+        ),
+    ] = None,
 ) -> None:
     """Start the local doccano and wait until it answers healthy.
 
@@ -69,11 +80,15 @@ def up(
     database and an admin account with a random password. The password is stored only in a
     credentials file readable by you alone; this command prints that file's path, never the
     password. Running it again while the server is up changes nothing.
+
+    With --database the data (and doccano's task queue) live in a PostgreSQL database instead of
+    SQLite: for a team, and for backups with pg_dump while annotators work.
     """
-    server = LocalDoccano(port=port)
+    server = LocalDoccano(port=port, database=parse_database(database) if database is not None else None)
     info = server.up(on_step=_step)
     verb = "started" if info.started else "already running"
     console.print(f"doccano {verb} at {escape(info.url)}", highlight=False, soft_wrap=True)
+    _line("database", server.database.describe(server.paths.data))
     _line("username", ADMIN_USERNAME)
     _line("password", f"in {info.credentials_path} (readable only by you)")
     _line("logs", server.paths.logs)
@@ -112,6 +127,8 @@ def _status_table(state: ServerStatus) -> Table:
     if state.pids:
         table.add_row("healthy", "[green]yes[/]" if state.healthy else "[red]no[/]")
     table.add_row("url", escape(state.url))
+    if state.database:
+        table.add_row("database", escape(state.database))
     table.add_row("processes", ", ".join(str(pid) for pid in state.pids) or "-")
     table.add_row("credentials", escape(str(state.credentials_path)))
     table.add_row("logs", escape(str(state.log_dir)))

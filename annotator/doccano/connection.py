@@ -35,6 +35,7 @@ from annotator.errors import (
     CredentialsMissing,
     DoccanoError,
     ProjectNotFound,
+    ServerFailed,
     ServerUnreachable,
     UnsupportedServer,
 )
@@ -189,10 +190,13 @@ class Doccano:
             if status == 404:
                 raise DoccanoError(f"doccano at {self.url}: not found while trying to {action}") from None
             detail = _short_body(error.response)
-            raise DoccanoError(
+            kind = ServerFailed if status is not None and status >= 500 else DoccanoError
+            failed = kind(
                 f"doccano at {self.url} failed to {action} (HTTP {status}){detail}",
                 hint="see the server log; for the local server: annotator doccano status",
-            ) from None
+            )
+            failed.status = status
+            raise failed from None
         except requests.RequestException as error:  # after DoccanoAPIError, an HTTPError: e.g. a cut answer
             raise ServerUnreachable(
                 f"lost the connection to doccano at {self.url} while trying to {action} "
@@ -205,8 +209,8 @@ class Doccano:
         try:
             self.call("log in", self.client.login, credentials.username, credentials.password)
         except DoccanoError as error:
-            if isinstance(error, ServerUnreachable):
-                raise
+            if isinstance(error, ServerUnreachable | ServerFailed):
+                raise  # not a verdict on the credentials: the server (or its database) failed
             raise AuthenticationFailed(
                 f"doccano at {self.url} refused the credentials of user {credentials.username}",
                 hint=f"check {USERNAME_ENV} / {PASSWORD_ENV}, or the local credentials file",
