@@ -178,7 +178,8 @@ NAME_LISTS = (
     "per/public_figures.txt",
     "per/famous_people.txt",
 )
-#: what the unknown-word slots refuse anyway: the article, و and the fused prepositions
+#: what the unknown-word slots refuse anyway (the article, و and the fused prepositions), except
+#: nisba adjectives with the article
 NOT_BARE = ("ال", "و", "لل", "بال", "كال", "فال")
 
 
@@ -190,7 +191,11 @@ def common_words() -> list[str]:
     kept: dict[str, str] = {}
     for word in wordfreq.top_n_list("ar", COMMON_WORDS):
         word = HARAKAT.sub("", word)
-        if not ARABIC_NAME.match(word) or " " in word or len(word) < 2 or word.startswith(NOT_BARE):
+        if not ARABIC_NAME.match(word) or " " in word or len(word) < 2:
+            continue
+        # words with the article or و only matter as nisba adjectives ("الدولي"), which a surname
+        # slot takes; the rest never reaches an unknown-word slot
+        if word.startswith(NOT_BARE) and not (word.startswith("ال") and word.endswith("ي")):
             continue
         key = _key(word)
         if key not in names:
@@ -261,8 +266,8 @@ def outputs() -> dict[str, str]:
         "common_words.txt": (
             header(
                 f"The {COMMON_WORDS:,} most frequent Arabic words, less the words of the pack's name lists and"
-                " words with the article or و (never entities here: a guard that keeps ordinary words out of"
-                " the unknown-word slots of names).",
+                " words with the article or و other than nisba adjectives (never entities here: a guard that"
+                " keeps ordinary words out of the unknown-word and nisba slots of names).",
                 f"wordfreq {wordfreq_v} (top_n_list('ar'))",
                 "CC BY-SA 4.0 (wordfreq's data, by Robyn Speer and contributors; this list is a derivative"
                 " under the same licence); wordfreq: Apache-2.0",
