@@ -70,7 +70,27 @@ def configure(data: Path, secret_file: Path, backend: Path, port: int | None) ->
     # each process's first request would fail on its dead connection. Django's health check at the
     # start of a request replaces a dead connection instead (set before any connection exists).
     settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The task queue lives in the same database (kombu's SQLAlchemy transport) and keeps its own
+    # pool: test a pooled connection before use, so a restart of the database costs no task.
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"pool_pre_ping": True}
+    treat_every_queue_database_error_as_connection_loss()
     django.setup()
+
+
+def treat_every_queue_database_error_as_connection_loss() -> None:
+    """Let Celery reconnect to the database queue after any database error, not only some.
+
+    kombu's SQLAlchemy transport declares only ``OperationalError`` a connection error. When the
+    database goes away, a poll can also fail with another error of the same outage (a closed
+    connection's ``InterfaceError``, or a session that must be rolled back before it is used
+    again): not a connection error for Celery, that error stopped the worker's consumer, and every
+    later import waited for a task that nobody ran. A connection error instead makes Celery drop
+    the channel (and its broken session) and poll again through a new one.
+    """
+    from kombu.transport.sqlalchemy import Transport
+    from sqlalchemy.exc import SQLAlchemyError
+
+    Transport.connection_errors = (SQLAlchemyError,)
 
 
 def command_init(args: argparse.Namespace, backend: Path) -> None:
