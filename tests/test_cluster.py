@@ -363,20 +363,28 @@ def test_losing_the_scheduler_mid_run_stops_with_a_clear_error_and_writes_nothin
                 process.wait()
 
 
-def test_a_partition_that_kills_every_worker_it_runs_on_stops_the_run_naming_its_examples(
-    dask_client: Client,
-) -> None:
-    # a real KilledWorker: the task ends its worker process each of the 4 times Dask runs it
-    future = dask_client.submit(os._exit, 1, pure=False)
-    part = [[Example("first-one", "x")], [Example("middle", "y"), Example("last-one", "z")]]  # documents
-    with pytest.raises(cluster.ClusterError) as stopped:
-        cluster._result(dask_client, future, part, no_workers_timeout=120)
+def test_a_partition_that_kills_every_worker_it_runs_on_stops_the_run_naming_its_examples() -> None:
+    # a real KilledWorker: the task ends its worker process each of the 4 times Dask runs it; on a
+    # cluster of its own, so that the module's cluster is not left waiting for its nannies to
+    # bring workers back (CI once saw one not return within 180 s after this)
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            scheduler_kwargs={"dashboard": False},
+        ) as local,
+        Client(local, set_as_default=False) as client,
+    ):
+        future = client.submit(os._exit, 1, pure=False)
+        part = [[Example("first-one", "x")], [Example("middle", "y"), Example("last-one", "z")]]  # documents
+        with pytest.raises(cluster.ClusterError) as stopped:
+            cluster._result(client, future, part, no_workers_timeout=120)
     assert "workers kept dying while they ran the partition of examples first-one .. last-one" in str(
         stopped.value
     )
-    deadline = time.monotonic() + 60  # the nannies bring both workers back for the tests after
-    while time.monotonic() < deadline and len(dask_client.nthreads()) < 2:
-        time.sleep(0.2)
 
 
 def _count_compiles() -> None:
@@ -404,11 +412,12 @@ def _compiles_and_restore() -> int:
 def test_the_pack_is_compiled_once_in_the_client_and_never_on_a_worker(
     dask_client: Client, corpus: Path, local_output: bytes
 ) -> None:
-    dask_client.wait_for_workers(2, timeout=180)
+    # every worker there is counts (one killed by an earlier test may still be on its way back)
+    dask_client.wait_for_workers(1, timeout=180)
     dask_client.run(_count_compiles)
     try:
         result = list(annotate_on_cluster(dask_client, load_pack(STARTER), read_corpus([corpus])))
     finally:
         compiles = dask_client.run(_compiles_and_restore)
-    assert len(compiles) == 2 and set(compiles.values()) == {0}
+    assert compiles and set(compiles.values()) == {0}
     assert len(result) == len(local_output.splitlines())
