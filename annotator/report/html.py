@@ -118,13 +118,13 @@ def _numeric_column(rows: Sequence[Mapping[str, Any]], column: str) -> bool:
 
 def label_colours_for(labels: Sequence[str], colours: Mapping[str, str] | None = None) -> dict[str, str]:
     """``colours`` (a pack's label colours) for the labels it has; the others get the rule loader's
-    default colours, in label order."""
-    given = dict(colours or {})
-    result = {}
-    missing = sorted(label for label in set(labels) if label not in given)
+    default colours, in label order, skipping those the pack already uses."""
+    result = dict(colours or {})
+    taken = {colour.lower() for colour in result.values()}
+    free = [colour for colour in DEFAULT_COLOURS if colour not in taken] or list(DEFAULT_COLOURS)
+    missing = sorted(label for label in set(labels) if label not in result)
     for index, label in enumerate(missing):
-        result[label] = DEFAULT_COLOURS[index % len(DEFAULT_COLOURS)]
-    result.update(given)
+        result[label] = free[index % len(free)]
     return result
 
 
