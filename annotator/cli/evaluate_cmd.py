@@ -16,14 +16,18 @@ from annotator.corpus import ReadReport, read_corpus
 from annotator.effort import CLASSES, Effort, measure_effort
 from annotator.errors import InputError
 from annotator.evaluate import Evaluation, evaluate, parse_label_map, top_errors
+from annotator.pack_cache import compile_pack
+from annotator.report import Batch, read_batch, write_report
 
 
 @app.command("evaluate")
 def evaluate_command(
-    gold: Annotated[Path, typer.Option("--gold", "-g", help="Gold: doccano-style JSONL (label) or CoNLL.")],
+    gold: Annotated[
+        Path | None, typer.Option("--gold", "-g", help="Gold: doccano-style JSONL (label) or CoNLL.")
+    ] = None,
     pred: Annotated[
-        Path, typer.Option("--pred", "-p", help="Predictions: the output of `annotator annotate`.")
-    ],
+        Path | None, typer.Option("--pred", "-p", help="Predictions: the output of `annotator annotate`.")
+    ] = None,
     label_map: Annotated[
         list[str] | None, typer.Option("--map", help="Rename labels before scoring, e.g. --map PERS=PER.")
     ] = None,
@@ -36,6 +40,22 @@ def evaluate_command(
     ] = False,
     top: Annotated[int, typer.Option("--top", min=0, help="How many frequent errors to list.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write a self-contained HTML report (plots, errors in context)."),
+    ] = None,
+    batches: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--batch",
+            help="An export folder (gold.jsonl, pushed.jsonl); repeat for several. Effort per batch; "
+            "without --gold/--pred the batches together are scored.",
+        ),
+    ] = None,
+    rules: Annotated[
+        Path | None,
+        typer.Option("--rules", "-r", help="The rule pack: label colours and fingerprint for the report."),
+    ] = None,
 ) -> None:
     """Score predictions against gold: per label and micro P/R/F1 (strict and clitic-tolerant),
     per-rule true/false positives, and the most frequent false positives and misses."""
@@ -43,27 +63,73 @@ def evaluate_command(
         mapping = parse_label_map(label_map or [])
     except ValueError as error:
         raise InputError(str(error)) from None
+    if (gold is None) != (pred is None) or (gold is None and not batches):
+        raise InputError(
+            "give both --gold and --pred, or one --batch EXPORT_DIR or more",
+            hint="annotator evaluate --gold exports/x/gold.jsonl --pred exports/x/pushed.jsonl",
+        )
     wanted = {label.strip() for label in labels.split(",") if label.strip()} if labels else None
+    pack = compile_pack(rules).pack if rules is not None else None  # through the cache: no recompile
     reading = ReadReport()
-    gold_examples = list(read_corpus([gold], reading))
-    predicted = list(read_corpus([pred], reading))
+    read = [read_batch(folder, reading, name=str(folder)) for folder in batches or []]
+    if gold is not None and pred is not None:
+        gold_examples = list(read_corpus([gold], reading))
+        predicted = list(read_corpus([pred], reading))
+    else:
+        gold_examples = [example for batch in read for example in batch.gold]
+        predicted = [example for batch in read for example in batch.pushed]
     print_read_warnings(reading)
     result = evaluate(gold_examples, predicted, label_map=mapping, labels=wanted)
-    measured = measure_effort(predicted, gold_examples) if effort else None
+    measured = measure_effort(predicted, gold_examples) if effort and not read else None
+    efforts = {batch.name: batch.effort for batch in read}
+    if measured is not None:
+        efforts[str(pred)] = measured
+    if html is not None:
+        write_report(
+            html,
+            result,
+            title="annotator evaluate",
+            sources=_sources(gold, pred, read, pack.fingerprint if pack else None),
+            efforts=efforts or None,
+            label_colours={label.name: label.colour for label in pack.labels} if pack else None,
+            top=top,
+        )
     if as_json:
         data = result.to_json(top)
         if measured is not None:
             data["effort"] = measured.to_json()
+        if read:
+            data["batches"] = {batch.name: batch.effort.to_json() for batch in read}
         console.print_json(json.dumps(data, ensure_ascii=False))
         return
     print_evaluation(result, top)
     if measured is not None:
         print_effort(measured)
+    if effort:
+        for batch in read:
+            print_effort(batch.effort, f"correction effort of {batch.name}")
+    if html is not None:
+        console.print(f"report -> {escape(str(html))}", soft_wrap=True)
 
 
-def print_effort(measured: Effort) -> None:
+def _sources(
+    gold: Path | None, pred: Path | None, batches: list[Batch], fingerprint: str | None
+) -> dict[str, str]:
+    """What the report compared: files as given on the command line, and the rule pack."""
+    sources = {}
+    if gold is not None and pred is not None:
+        sources = {"gold": str(gold), "predictions": str(pred)}
+    for index, batch in enumerate(batches, 1):
+        sources[f"batch {index}"] = f"{batch.name} ({len(batch.gold):,} gold examples)"
+    packs = [fingerprint] if fingerprint else sorted({pack for batch in batches for pack in batch.packs})
+    if packs:
+        sources["rule pack"] = ", ".join(packs)
+    return sources
+
+
+def print_effort(measured: Effort, title: str = "correction effort (pushed -> gold)") -> None:
     """The correction effort, one measure per row (fits 80 columns whatever the numbers)."""
-    table = Table(title="correction effort (pushed -> gold)", show_edge=False)
+    table = Table(title=title, show_edge=False)
     table.add_column("spans")
     table.add_column("count", justify="right")
     names = {"rebounded_relabelled": "rebounded and relabelled"}
