@@ -77,14 +77,20 @@ class StagedFolder:
     ``target`` need not exist; if it does not and the run fails, it still does not. Files already
     in ``target`` that the run does not write are left alone. ``last`` names a file moved after all
     the others (a manifest: present only if everything else arrived).
+
+    ``replace=True`` replaces an existing ``target`` whole instead (the caller has checked that it
+    may): the staging folder is its sibling, and ``commit`` renames the old folder aside, renames
+    the staged one into place and only then removes the old one, so a reader sees one folder or
+    the other, never a mixture.
     """
 
-    def __init__(self, target: str | Path, last: str | None = None) -> None:
+    def __init__(self, target: str | Path, last: str | None = None, *, replace: bool = False) -> None:
         self.target = Path(target)
         self.last = last
+        self.replace = replace
         if self.target.exists() and not self.target.is_dir():
             raise OutputError(f"{self.target}: is a file; the output must be a folder")
-        if self.target.is_dir():
+        if self.target.is_dir() and not replace:
             self.path = self.target / f"{STAGING_MARK}.partial"
         else:
             self.path = self.target.parent / f".{self.target.resolve().name}.partial"
@@ -112,6 +118,9 @@ class StagedFolder:
         """Move every staged file into ``target`` (``last`` last) and remove the staging folder."""
         (self.path / STAGING_MARK).unlink()
         try:
+            if self.replace and self.target.is_dir():
+                self._swap()
+                return
             if not self.target.exists():
                 os.replace(self.path, self.target)
                 return
@@ -126,6 +135,26 @@ class StagedFolder:
             raise OutputError(
                 f"{self.target}: cannot move the output into place ({_reason(error)})"
             ) from None
+
+    def _swap(self) -> None:
+        """Put the staged folder in the place of the existing target (see ``replace``)."""
+        previous = self.target.parent / f".{self.target.resolve().name}.previous"
+        if previous.exists():
+            if not (previous / STAGING_MARK).is_file():
+                raise OutputError(
+                    f"{previous} is in the way (a folder this tool did not make)",
+                    hint="move or remove it, then re-run",
+                )
+            shutil.rmtree(previous)
+        (self.target / STAGING_MARK).touch()  # the old folder, once aside, is ours to remove
+        os.replace(self.target, previous)
+        try:
+            os.replace(self.path, self.target)
+        except OSError:
+            os.replace(previous, self.target)
+            (self.target / STAGING_MARK).unlink(missing_ok=True)
+            raise
+        shutil.rmtree(previous, ignore_errors=True)
 
     def _cleanup(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

@@ -2,8 +2,11 @@
 
 ``pack_digest`` covers every file under the pack folder (its path, its kind and its bytes), a
 superset of what the loader reads (``pack.yaml``, rule files, gazetteer files, whatever they name),
-so that any edit, addition, removal or rename is a different digest. Content is hashed, never
-trusted from modification times; hashing ar-news (0.5 MB) takes about a millisecond.
+so that any edit, addition, removal or rename is a different digest. A pack that ``extends``
+another depends on the base's files as well: its digest covers every base folder of the chain
+(each by resolved path and content), so an edit in a base is never served from a stale entry.
+Content is hashed, never trusted from modification times; hashing ar-news (0.5 MB) takes about a
+millisecond.
 
 ``build_digest`` covers what turns those files into compiled objects: the annotator package's own
 source (so an edit to the engine or a matcher is a different build even at the same version), the
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import annotator
+from annotator.rules.extends import declared_bases
 
 #: bump when the layout of a cache entry changes
 ENTRY_FORMAT = 1
@@ -39,6 +43,23 @@ def _field(hasher: Any, *parts: bytes) -> None:
 
 
 def pack_digest(root: Path, skip: Path | None = None) -> str:
+    """SHA-256 over every entry under ``root`` (see ``folder_digest``) and, for a pack that
+    ``extends`` others, over each base folder of the chain: its resolved path and its digest.
+
+    Raises ``OSError`` when a file cannot be read.
+    """
+    own = folder_digest(root, skip)
+    bases = declared_bases(root)
+    if not bases:
+        return own
+    hasher = hashlib.sha256()
+    _field(hasher, b"pack", own.encode())
+    for base in bases:
+        _field(hasher, b"base", os.fsencode(base), folder_digest(base, skip).encode())
+    return hasher.hexdigest()
+
+
+def folder_digest(root: Path, skip: Path | None = None) -> str:
     """SHA-256 over every entry under ``root``: relative path, kind, and content or link target.
 
     Symbolic links are recorded by their target and not followed (the loader refuses any that

@@ -1,15 +1,20 @@
 """Load a rule pack folder into a validated ``RulePack``, collecting EVERY problem at once.
 
 A pack is a folder with ``pack.yaml`` (labels, policies, macros), rule files (``*.yaml``) and plain
-gazetteer text files. The loader checks every key strictly (unknown keys are errors, with a
-suggestion), every label, macro, regex, token pattern and file path, and raises one
-``RulePackError`` listing all problems with file, line and rule id.
+gazetteer text files. A pack may ``extends`` another (see ``_PackLoader.load_extending``): it
+inherits the base's policies, labels, macros and rules (as one of its profiles runs them), may
+disable some of those rules or change their priority, and adds rules of its own.
+
+The loader checks every key strictly (unknown keys are errors, with a suggestion), every label,
+macro, regex, token pattern and file path, and raises one ``RulePackError`` listing all problems
+with file, line and rule id.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +25,7 @@ import regex
 from annotator.arabic import CliticPolicy, NormalizationOptions, Normalizer
 from annotator.errors import Problem, RulePackError
 from annotator.patterns import compile_pattern
+from annotator.rules.extends import EXTENDS_KEY, MAX_DEPTH, base_folder, written_base
 from annotator.rules.macros import (
     BUILTIN_MACROS,
     MACRO_REFERENCE,
@@ -68,7 +74,15 @@ PACK_KEYS = {
     "profiles",
     "documents",
     "guard",
+    EXTENDS_KEY,
+    "disable",
+    "priorities",
 }
+#: keys only a pack that extends another may set
+EXTENDING_ONLY_KEYS = ("disable", "priorities")
+#: keys a pack that extends another takes from its base and may not set itself
+INHERITED_KEYS = ("normalize", "clitics", "overlap", "match_timeout", "documents", "guard")
+EXTENDS_KEYS = {"pack", "profile"}
 GUARD_KEYS = {"files", "labels", "max_rate"}
 PROFILE_KEYS = {"description", "skip", "examples"}
 DOCUMENT_KEYS = {"key", "max_examples", "max_chars"}
@@ -95,7 +109,11 @@ DEFAULT_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4
 
 
 def load_pack(path: str | Path) -> RulePack:
-    """Load and validate the rule pack in folder ``path``; raise ``RulePackError`` listing all problems."""
+    """Load and validate the rule pack in folder ``path``; raise ``RulePackError`` listing all problems.
+
+    A pack that ``extends`` another loads its base (recursively) first; a cycle of packs extending
+    each other is a problem of the pack that closes it.
+    """
     return _PackLoader(Path(path)).load()
 
 
@@ -161,8 +179,10 @@ def _file_names(value: Any) -> tuple[str, ...]:
 
 
 class _PackLoader:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, chain: tuple[Path, ...] = ()) -> None:
         self.root = root
+        #: the resolved folders of the packs that extend this one, outermost first (cycle detection)
+        self.chain = chain
         self.problems: list[Problem] = []
         self.normalizer = Normalizer()
         self.casefold = True
@@ -244,7 +264,17 @@ class _PackLoader:
             raise RulePackError(
                 str(self.root), [Problem(PACK_FILE, 1, None, "must be a mapping of settings")]
             )
+        if EXTENDS_KEY in header:
+            return self.load_extending(header)
         self.check_keys(header, PACK_KEYS, PACK_FILE, None, "pack.yaml", required=("name", "labels"))
+        for key in EXTENDING_ONLY_KEYS:
+            if key in header:
+                self.problem(
+                    PACK_FILE,
+                    header.line_of(key),
+                    None,
+                    f"'{key}' changes the rules of a base pack: it needs 'extends: BASE_PACK'",
+                )
 
         name = self.string(header, "name", PACK_FILE, None, default=self.root.name)
         version = str(header.get("version", "0"))
@@ -299,6 +329,244 @@ class _PackLoader:
             written=tuple(rules),
         )
         return pack.with_profile(None)
+
+    # -- a pack that extends another ---------------------------------------------------------------
+
+    def load_extending(self, header: LocatedDict) -> RulePack:
+        """The pack in ``pack.yaml`` ``header``, which extends a base pack.
+
+        It inherits the base's labels, normalisation, clitic and overlap policies, time limit,
+        macros, document settings, guard, and the base's rules as the named profile (or the
+        default) runs them; not the base's pack examples or profiles. It may add labels, macros and
+        rules (whose ids must differ from every base rule's), ``disable`` base rules (ids or fnmatch
+        patterns) and set base rules' ``priorities``.
+        """
+        self.check_keys(header, PACK_KEYS, PACK_FILE, None, "pack.yaml", required=("name", "version"))
+        found = self.base(header)
+        if found is None:
+            raise RulePackError(str(self.root), self.problems)
+        base, base_macros = found
+        for key in INHERITED_KEYS:
+            if key in header:
+                self.problem(
+                    PACK_FILE,
+                    header.line_of(key),
+                    None,
+                    f"'{key}' comes from the base pack ({base.fingerprint}); a pack that extends "
+                    "another cannot set it (change it in the base, or copy the base)",
+                )
+        if "profiles" in header:
+            self.problem(
+                PACK_FILE,
+                header.line_of("profiles"),
+                None,
+                "a pack that extends another has no profiles of its own: its decisions hold for the one "
+                "base profile it names (extends: {pack: BASE, profile: NAME})",
+            )
+        name = self.string(header, "name", PACK_FILE, None, default=self.root.name)
+        version = str(header.get("version", "0"))
+        self.normalizer = Normalizer(base.normalization)
+        self.casefold = base.normalization.casefold
+        self.labels = {label.name: label for label in base.labels}
+        if "labels" in header:
+            for label_name, spec in self.label_specs(header).items():
+                if label_name in self.labels:
+                    line = (
+                        header["labels"].line_of(label_name)
+                        if isinstance(header["labels"], LocatedDict)
+                        else None
+                    )
+                    self.problem(
+                        PACK_FILE, line, None, f"label {label_name} is already a label of the base pack"
+                    )
+                else:
+                    self.labels[label_name] = spec
+        own_macros = header.get("macros")
+        if isinstance(own_macros, LocatedDict):
+            for macro in own_macros:
+                if macro in base_macros and macro not in BUILTIN_MACROS:
+                    self.problem(
+                        PACK_FILE,
+                        own_macros.line_of(macro),
+                        None,
+                        f"macro {macro} is defined by the base pack",
+                    )
+        self.macros = dict(base_macros)
+        self.read_macros(header)
+
+        inherited = [self.rebased(rule, base.path) for rule in base.rules]
+        for rule in base.all_rules:
+            self.rule_ids.setdefault(rule.id, self.rebased(rule, base.path).location)
+        disabled = self.disabled(header, inherited)
+        priorities = self.priorities(header, inherited)
+        kept = [
+            replace(rule, priority=priorities.get(rule.id, rule.priority))
+            for rule in inherited
+            if rule.id not in disabled
+        ]
+        own: list[Rule] = []
+        for rule_file in self.rule_files(header):
+            own.extend(self.rules_in(rule_file, base.clitics))
+        for rule in own:
+            if rule.profiles:
+                self.problem(
+                    rule.location.file,
+                    rule.location.line,
+                    rule.id,
+                    "'profiles': a pack that extends another has no profiles of its own",
+                )
+        own = self.resolve_propagation(own, also=kept)
+        examples = self.examples(header, PACK_FILE, None, None)
+        if self.problems:
+            raise RulePackError(str(self.root), self.problems)
+        rules = tuple(kept + [replace(rule, profiles=()) for rule in own])
+        guard = base.guard
+        if guard is not None:
+            guard = replace(guard, files=tuple(self.rebased_file(file, base.path) for file in guard.files))
+        return RulePack(
+            name=name,
+            version=version,
+            path=self.root.resolve(),
+            labels=tuple(self.labels.values()),
+            rules=rules,
+            normalization=base.normalization,
+            clitics=base.clitics,
+            overlap=base.overlap,
+            match_timeout=base.match_timeout,
+            description=str(header.get("description", "")),
+            examples=examples,
+            profiles={},
+            documents=base.documents,
+            guard=guard,
+            written=rules,
+        )
+
+    def base(self, header: LocatedDict) -> tuple[RulePack, dict[str, str]] | None:
+        """The base pack ``extends`` names, narrowed to its profile, and the macros it defines;
+        ``None`` after reporting why it cannot be had."""
+        value = header[EXTENDS_KEY]
+        line = header.line_of(EXTENDS_KEY)
+        if isinstance(value, LocatedDict):
+            self.check_keys(value, EXTENDS_KEYS, PACK_FILE, None, "extends", required=("pack",))
+        written, profile = written_base(value)
+        if (
+            written is None
+            or not written.strip()
+            or (isinstance(value, LocatedDict) and "profile" in value and not (profile and profile.strip()))
+        ):
+            self.problem(
+                PACK_FILE,
+                line,
+                None,
+                "'extends' must be a pack folder (relative to this pack, or absolute) or "
+                "{pack: FOLDER, profile: NAME}",
+            )
+            return None
+        try:
+            folder = base_folder(self.root, written)
+        except (OSError, RuntimeError, ValueError) as error:
+            self.problem(PACK_FILE, line, None, f"extends: path {written!r} is not usable: {_why(error)}")
+            return None
+        chain = (*self.chain, self.root.resolve())
+        if folder in chain:
+            cycle = " -> ".join(str(path) for path in (*chain[chain.index(folder) :], folder))
+            self.problem(PACK_FILE, line, None, f"extends: packs extend each other in a cycle: {cycle}")
+            return None
+        if len(chain) > MAX_DEPTH:
+            self.problem(PACK_FILE, line, None, f"extends: more than {MAX_DEPTH} packs extend each other")
+            return None
+        loader = _PackLoader(folder, chain)
+        try:
+            pack = loader.load()
+        except RulePackError as error:
+            for problem in error.problems:
+                self.problem(PACK_FILE, line, None, f"base pack {written}: {problem}")
+            return None
+        if profile is not None and profile not in pack.profiles:
+            known = ", ".join(pack.profiles) or "none"
+            self.problem(
+                PACK_FILE, line, None, f"extends: the base pack has no profile {profile!r}; profiles: {known}"
+            )
+            return None
+        return pack.with_profile(profile), loader.macros
+
+    def rebased_file(self, file: str, base_root: Path) -> str:
+        """A file named relative to the base pack, named relative to this pack."""
+        return os.path.relpath(base_root / file, self.root.resolve())
+
+    def rebased(self, rule: Rule, base_root: Path) -> Rule:
+        """A base rule, its locations (and its examples') named relative to this pack, and running
+        under no profile (it runs because the chosen base profile runs it)."""
+
+        def moved(location: Location) -> Location:
+            return Location(self.rebased_file(location.file, base_root), location.line)
+
+        def example(item: RuleExample) -> RuleExample:
+            return replace(
+                item,
+                location=moved(item.location),
+                following=tuple(example(part) for part in item.following),
+            )
+
+        return replace(
+            rule,
+            location=moved(rule.location),
+            examples=tuple(example(item) for item in rule.examples),
+            profiles=(),
+        )
+
+    def disabled(self, header: LocatedDict, inherited: list[Rule]) -> set[str]:
+        """The ids of the base rules ``disable`` names (ids or fnmatch patterns)."""
+        from fnmatch import fnmatchcase
+
+        raw = header.get("disable")
+        if raw is None:
+            return set()
+        if not isinstance(raw, LocatedList) or not all(isinstance(item, str) and item for item in raw):
+            self.problem(
+                PACK_FILE,
+                header.line_of("disable"),
+                None,
+                "'disable' must be a list of base rule ids or patterns",
+            )
+            return set()
+        ids: set[str] = set()
+        for index, pattern in enumerate(raw):
+            found = {rule.id for rule in inherited if fnmatchcase(rule.id, pattern)}
+            if not found:
+                self.problem(
+                    PACK_FILE,
+                    raw.line_of(index),
+                    None,
+                    f"disable: {pattern!r} matches no rule the base pack runs",
+                )
+            ids |= found
+        return ids
+
+    def priorities(self, header: LocatedDict, inherited: list[Rule]) -> dict[str, int]:
+        """The new priorities ``priorities`` gives base rules, by rule id."""
+        raw = header.get("priorities")
+        if raw is None:
+            return {}
+        if not isinstance(raw, LocatedDict):
+            self.problem(
+                PACK_FILE,
+                header.line_of("priorities"),
+                None,
+                "'priorities' must map base rule ids to integers",
+            )
+            return {}
+        known = {rule.id for rule in inherited}
+        priorities = {}
+        for rule_id, value in raw.items():
+            line = raw.line_of(rule_id)
+            if rule_id not in known:
+                self.problem(PACK_FILE, line, str(rule_id), "priorities: no such rule in the base pack")
+            elif isinstance(value, bool) or not isinstance(value, int):
+                self.problem(PACK_FILE, line, str(rule_id), "priorities: the priority must be an integer")
+            else:
+                priorities[str(rule_id)] = value
+        return priorities
 
     def documents(self, header: LocatedDict) -> DocumentSettings:
         """The pack's ``documents`` settings: which key groups examples, and the size cap."""
@@ -382,12 +650,13 @@ class _PackLoader:
             return None
         return Guard(tuple(files), tuple(texts), tuple(labels), float(rate))
 
-    def resolve_propagation(self, rules: list[Rule]) -> list[Rule]:
+    def resolve_propagation(self, rules: list[Rule], also: Iterable[Rule] = ()) -> list[Rule]:
         """Expand each propagate rule's ``from`` patterns to rule ids; report patterns that name
         nothing, propagate rules, or rules of another label."""
         from dataclasses import replace
         from fnmatch import fnmatchcase
 
+        pool = [*rules, *also]  # the rules a pattern may name (``also``: a base pack's)
         resolved = []
         for rule in rules:
             config = rule.config
@@ -399,7 +668,7 @@ class _PackLoader:
             for pattern in config.sources:
                 found = [
                     other
-                    for other in rules
+                    for other in pool
                     if fnmatchcase(other.id, pattern) and other.kind is not RuleKind.PROPAGATE
                 ]
                 if not found:
