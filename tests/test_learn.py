@@ -148,6 +148,8 @@ def test_the_learned_pack_extends_the_pack_passes_rules_check_and_annotates_alon
     assert evidence["made_by"] == "annotator learn" and len(evidence["gold"]["sha256"]) == 64
     triggers = (out / "candidate_triggers.tsv").read_text(encoding="utf-8").splitlines()
     assert triggers[0] == "label\tside\tword\tcount\toccurrences\tshare"
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert 'dir="rtl"' in report and "loc.house" in report and "سليم" in report
 
     assert main(["rules", "check", str(out)]) == 0
     corpus = tmp_path / "in.txt"
@@ -166,7 +168,14 @@ def test_learning_twice_from_the_same_input_writes_the_same_bytes(tmp_path: Path
     first = snapshot(out)
     assert run_learn(tmp_path, out) == 0
     assert snapshot(out) == first
-    assert set(first) >= {"pack.yaml", "learned.yaml", "evidence.json", "README.md", "candidate_triggers.tsv"}
+    assert set(first) >= {
+        "pack.yaml",
+        "learned.yaml",
+        "evidence.json",
+        "README.md",
+        "candidate_triggers.tsv",
+        "report.html",
+    }
 
 
 def test_a_folder_learn_did_not_write_is_never_overwritten(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from annotator.engine import Annotator, annotate_stream
 from annotator.errors import UsageError
-from annotator.evaluate import MODES, match_spans, prepare
+from annotator.evaluate import MODES, Evaluation, evaluate, match_spans, prepare
 from annotator.learn.decisions import DISABLE, KEEP, NOT_JUDGED, TOO_FEW, RuleDecision, decide_rules
 from annotator.learn.terms import LearnedTerm, candidate_terms, choose_terms, measure_terms
 from annotator.learn.triggers import TriggerCandidate, trigger_candidates
@@ -65,6 +65,8 @@ class LearnResult:
     labels: tuple[str, ...] | None = None
     gold_sha256: str = ""
     gold_name: str = ""
+    #: the base pack scored on the gold (the learned pack's report shows it)
+    evaluation: Evaluation | None = None
 
     @property
     def disabled(self) -> list[RuleDecision]:
@@ -136,6 +138,7 @@ def learn(
         misses=len(misses),
         label_map=dict(label_map or {}),
         labels=tuple(sorted(wanted)),
+        evaluation=evaluate(gold, predicted),
     )
 
 

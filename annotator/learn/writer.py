@@ -3,7 +3,8 @@
 The folder holds ``pack.yaml`` (``extends``, the disabled rules with their figures in comments),
 ``learned.yaml`` (one gazetteer rule per label, ``learned.<LABEL>``), the term files under
 ``gazetteers/learned/``, ``candidate_triggers.tsv`` (for a person to review; not applied),
-``evidence.json`` (every figure) and a ``README.md``. Nothing in it depends on the time or the
+``evidence.json`` (every figure), ``report.html`` (the base pack scored on the gold, with the
+decisions) and a ``README.md``. Nothing in it depends on the time or the
 machine beyond the paths given, so learning twice from the same input writes the same bytes. The
 folder is staged and moved into place whole; an existing folder is replaced only when ``learn``
 wrote it (its ``evidence.json`` says so).
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from annotator.atomic import StagedFolder
 from annotator.errors import OutputError
-from annotator.learn.decisions import NOT_JUDGED
+from annotator.learn.decisions import DISABLE, NOT_JUDGED
 
 if TYPE_CHECKING:
     from annotator.learn import LearnResult
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 #: what ``evidence.json`` says made the folder: only such a folder is ever overwritten
 MADE_BY = "annotator learn"
 EVIDENCE = "evidence.json"
+#: the evaluation report of the base pack on the gold, with the decisions
+REPORT = "report.html"
 TERM_FOLDER = "gazetteers/learned"
 
 
@@ -234,6 +237,49 @@ def default_command(result: LearnResult, out: Path, extends: str) -> str:
     return " ".join(parts)
 
 
+def report_html(result: LearnResult) -> str:
+    """The evaluation report of the base pack on the gold, with the decisions, the learned terms and
+    the candidate triggers as tables."""
+    from annotator.report import Table, render_report
+
+    decisions = [
+        {
+            "rule": decision.rule,
+            "label": decision.label,
+            "true pos.": decision.tp,
+            "false pos.": decision.fp,
+            "precision": round(decision.interval.estimate, 3),
+            "95% low": round(decision.interval.low, 3),
+            "95% high": round(decision.interval.high, 3),
+            "decision": decision.decision,
+        }
+        for decision in sorted(result.decisions, key=lambda d: (d.decision != DISABLE, -d.hits, d.rule))
+    ]
+    terms = Table(
+        "Learned terms",
+        [
+            {"label": term.label, "term": term.written, "misses": term.misses}
+            | {"matches": term.matches, "tagged": term.tagged}
+            for term in sorted(result.learned, key=lambda t: (t.label, -t.matches, t.term))
+        ],
+        columns=("label", "term", "misses", "matches", "tagged"),
+        note="Strings annotators tagged that no rule found, kept because they are tagged in most of "
+        "their occurrences in the gold.",
+    )
+    triggers = Table(
+        "Candidate triggers (for review, not applied)",
+        [trigger.to_json() for trigger in result.triggers],
+        note="Words that most often stand right before or after a missed entity.",
+    )
+    return render_report(
+        result.evaluation,
+        title=f"annotator learn: {result.pack.fingerprint}",
+        sources={"gold": result.gold_name or "(in memory)", "rule pack": result.pack.fingerprint},
+        decisions=decisions,
+        sections=(terms, triggers),
+    )
+
+
 def write_learned_pack(result: LearnResult, out: Path, command: str | None = None) -> Path:
     """Write ``result`` as a pack in ``out`` (replacing a folder ``learn`` wrote before), checked to
     load before it is moved into place; return ``out``. Raises ``OutputError``."""
@@ -247,6 +293,7 @@ def write_learned_pack(result: LearnResult, out: Path, command: str | None = Non
         "candidate_triggers.tsv": triggers_tsv(result),
         EVIDENCE: evidence_json(result, extends),
         "README.md": readme(result, extends, command or default_command(result, out, extends)),
+        REPORT: report_html(result),
     }
     if labels:
         files["learned.yaml"] = learned_yaml(result, labels)
