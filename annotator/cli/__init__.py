@@ -27,6 +27,7 @@ COMMAND_MODULES = {
     "push": "annotator.cli.push_cmd",
     "export": "annotator.cli.export_cmd",
     "evaluate": "annotator.cli.evaluate_cmd",
+    "select": "annotator.cli.select_cmd",
     "doccano": "annotator.cli.doccano_cmd",
     "cache": "annotator.cli.cache_cmd",
 }
