@@ -10,16 +10,18 @@ The scoring, exactly:
 1. **Evidence.** Rule ``r`` has ``c_r`` right out of ``n_r`` judged spans so far (from earlier
    gold and what was pushed for it, ``rule_evidence``; 0 of 0 without any). Its estimated
    precision is ``p_r = c_r / n_r``, or 0.5 when ``n_r = 0``.
-2. **Projection.** If ``m`` more of its spans were judged, rule ``r`` would have
-   ``n_r + m`` trials and, expecting them right at rate ``p_r``, ``c_r + floor(p_r * m + 0.5)``
-   successes. ``w_r(m)`` is the width of the Wilson 95% interval (``annotator.intervals.wilson``)
-   of that projected count: 1 for a rule never judged, shrinking as trials accrue.
+2. **Projection.** If ``m`` more of its spans were judged, and right at rate ``p_r``, rule ``r``
+   would have ``c_r + p_r * m`` right out of ``n_r + m``. ``w_r(m)`` is the width of the Wilson
+   95% interval (``annotator.intervals.wilson``) of that projected count (a fractional success
+   count: the formula needs only the proportion and the trials, and rounding it would make the
+   width jump up and down as ``m`` grows): 1 for a rule never judged, shrinking with every
+   projected span, and by less with each one (diminishing returns).
 3. **Gain of an example.** An example holding ``k_r`` spans of rule ``r`` (for each rule that
    fired in it) is worth the total narrowing it brings:
    ``gain = sum_r [w_r(m_r) - w_r(m_r + k_r)]``, where ``m_r`` counts rule ``r``'s spans in the
    examples already picked for this batch. A rule never judged narrows most (from 1); a rule
    whose interval is already tight adds almost nothing. Spans without a rule id count for nothing.
-4. **Random share first.** ``round(N * random_share)`` examples are drawn uniformly (seeded) from
+4. **Random share first.** ``N * random_share`` examples (rounded half up) are drawn uniformly (seeded) from
    the pool (every example of the input not excluded); their spans are added to ``m_r``. These
    are an unbiased sample of the pool, whatever the rules do.
 5. **Greedy.** The rest of the batch is filled one example at a time with the largest gain given
@@ -29,8 +31,8 @@ The scoring, exactly:
    gain, kept from when it was last computed, is recomputed when it reaches the top of the queue
    and the example is taken if it still beats every stored gain. Since each projected span
    narrows an interval less than the one before (diminishing returns), a stored gain is never
-   below the current one, and this takes what a full recomputation would (up to the rounding of
-   the projected successes).
+   below the current one, and this takes what a full recomputation would (up to
+   floating-point ties).
 
 Each picked example gets ``meta.selected_by``: ``"random"`` or ``"uncertainty"``; the batch keeps
 the input's order. The same input, evidence, exclusions and seed give the same batch.
@@ -142,8 +144,10 @@ def projected_width(evidence: Evidence, more: int) -> float:
     """Width of the rule's Wilson interval once ``more`` of its spans are judged, expecting them
     right at its estimated precision (0.5 without evidence); step 2 of the module docstring."""
     share = evidence.correct / evidence.judged if evidence.judged else 0.5
-    successes = evidence.correct + int(share * more + 0.5)
-    return wilson(successes, evidence.judged + more).width
+    # a fractional success count: wilson's formula is in the proportion and the trials only; at
+    # a share of exactly 0 or 1 the count stays whole, where wilson pins the bound to 0 or 1
+    successes = evidence.correct + share * more
+    return wilson(successes, evidence.judged + more).width  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
