@@ -258,3 +258,20 @@ def test_select_command_refuses_unpaired_gold_and_an_export_folder_without_pushe
     assert main(["select", str(pre), "--n", "1", "-o", str(batch), "--gold", str(gold)]) == 2
     assert main(["select", str(pre), "--n", "1", "-o", str(batch), "--export", str(tmp_path)]) == 4
     assert not batch.exists()
+
+
+def test_select_summary_fits_80_columns_with_long_rule_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from annotator.cli.app import console, console_err
+
+    monkeypatch.setattr(console, "width", 80)
+    monkeypatch.setattr(console_err, "width", 80)
+    rules = [f"org.institution_with_a_long_descriptive_name_{i}" for i in range(20)]
+    pre = write(tmp_path / "pre.jsonl", [example(f"e{i:02}", rule) for i, rule in enumerate(rules)])
+    assert main(["select", str(pre), "--n", "12345", "-o", str(tmp_path / "batch.jsonl")]) == 0
+    out, err = capsys.readouterr()
+    assert "... and 5 more rules" in out
+    for text in (out, err):
+        assert all(len(line) <= 80 for line in text.splitlines()), text
+        assert "…" not in text, text

@@ -113,13 +113,14 @@ def print_selection(selection: Selection, output: Path, evidence_sets: int) -> N
     if not evidence_sets:
         console.print("no evidence given: every rule starts unjudged (interval width 1)", highlight=False)
     for note in selection.warnings:
-        console_err.print(f"[yellow]warning:[/] {escape(note)}", highlight=False, soft_wrap=True)
+        console_err.print(f"[yellow]warning:[/] {escape(note)}", highlight=False)
     rules = [rule for rule in selection.rules if rule.in_pool]
     if not rules:
         return
     table = Table(title="rules, widest interval first", show_edge=False)
-    for column in ("rule", "judged", "right", "width", "in batch", "then"):
-        table.add_column(column, justify="left" if column == "rule" else "right")
+    table.add_column("rule", overflow="fold")  # a long rule id wraps, whole, rather than being cut
+    for column in ("judged", "right", "width", "in batch", "then"):
+        table.add_column(column, justify="right", no_wrap=True)
     for rule in rules[:LISTED_RULES]:
         table.add_row(
             escape(rule.rule),
