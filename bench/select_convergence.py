@@ -32,6 +32,7 @@ import json
 import platform
 import random
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -190,8 +191,7 @@ def main(argv: list[str] | None = None) -> None:
             }
         )
     result = {
-        "command": "bench/select_convergence.py "
-        + " ".join(f"--{k} {v}" for k, v in vars(args).items() if k not in ("corpus", "out")),
+        "command": " ".join(["bench/select_convergence.py", *(sys.argv[1:] if argv is None else argv)]),
         "corpus": str(args.corpus.name),
         "pack": pack.fingerprint,
         "examples": len(pre),
