@@ -19,15 +19,21 @@ from the corrected examples only:
   weighted by its spans in the whole train part;
 - ``mae``: the same, every rule counting once;
 - ``rules_5``: rules with at least 5 judged spans;
-- ``mean_width``: mean width of the rules' Wilson 95% intervals (1 for a rule not judged yet).
+- ``mean_width``: mean width of the rules' Wilson 95% intervals (1 for a rule not judged yet);
+
+and what the annotators had to look at: ``spans`` (pre-annotated spans in the corrected
+examples) and ``chars`` (their text).
 
 The figures are means over the seeds; the ratios are select / random (below 1 is better for the
-errors and widths, above 1 for ``rules_5``). Writes ``OUT.json`` and ``OUT.md``.
+errors and widths, above 1 for ``rules_5``). Since ``select`` prefers examples with many spans,
+a second table sets each select round beside random batches at the same number of spans shown,
+and of characters shown (interpolated). Writes ``OUT.json`` and ``OUT.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import random
@@ -51,7 +57,7 @@ REPO = BENCH.parent
 ANERCORP = REPO.parent / "shared" / "data" / "anercorp-train" / "anercorp-train.conll"
 LABEL_MAP = {"PERS": "PER", "ORGANIZATION": "ORG", "LOCATION": "LOC"}
 LABELS = {"PER", "LOC", "ORG"}
-MEASURES = ("mae_weighted", "mae", "rules_5", "mean_width")
+MEASURES = ("mae_weighted", "mae", "rules_5", "mean_width", "spans", "chars")
 
 Picker = Callable[[list[Example], dict[str, Evidence], set[str], int], list[Example]]
 
@@ -83,14 +89,20 @@ def run_strategy(
     """Rounds of picking, "correcting" with the gold and measuring; one row per round."""
     evidence: dict[str, Evidence] = {}
     corrected: set[str] = set()
+    spans = chars = 0
     rows = []
     for round_number in range(1, rounds + 1):
         batch = pick(pre, evidence, corrected, round_number)
         corrected.update(example.id for example in batch)
+        spans += sum(len(example.spans) for example in batch)
+        chars += sum(len(example.text) for example in batch)
         judged = rule_evidence([([gold[e.id] for e in batch], batch)], label_map=LABEL_MAP, labels=LABELS)
         for rule, more in judged.items():
             evidence[rule] = evidence.get(rule, Evidence()) + more
-        rows.append({"corrected": float(len(corrected)), **measure(truth, evidence)})
+        rows.append(
+            {"corrected": float(len(corrected)), "spans": float(spans), "chars": float(chars)}
+            | measure(truth, evidence)
+        )
     return rows
 
 
@@ -130,12 +142,51 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         cells = [str(row["round"]), f"{row['corrected']:.0f}"]
         for name in MEASURES:
-            digits = 1 if name == "rules_5" else 3
+            digits = {"rules_5": 1, "spans": 0, "chars": 0}.get(name, 3)
             cells += [
                 f"{row['select'][name]:.{digits}f}",
                 f"{row['random'][name]:.{digits}f}",
                 f"{row['ratio'][name]:.2f}",
             ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def random_at(rows: list[dict[str, Any]], axis: str, value: float, key: str) -> float | None:
+    """Random batches' mean ``key`` once they had shown ``value`` spans or chars (``axis``), by
+    linear interpolation between rounds; None beyond the last round."""
+    points = [(row["random"][axis], row["random"][key]) for row in rows]
+    for (low, low_value), (high, high_value) in itertools.pairwise(points):
+        if low <= value <= high:
+            return low_value + (high_value - low_value) * (value - low) / (high - low)
+    return None
+
+
+def equal_effort(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per select round: its measures beside random's at the same spans and the same chars shown."""
+    table = []
+    for row in rows:
+        entry: dict[str, Any] = {"round": row["round"], "select": row["select"]}
+        for axis in ("spans", "chars"):
+            entry[f"random_at_{axis}"] = {
+                key: random_at(rows, axis, row["select"][axis], key) for key in MEASURES[:4]
+            }
+        table.append(entry)
+    return table
+
+
+def equal_effort_markdown(rows: list[dict[str, Any]]) -> str:
+    head = ["round", "spans", "chars"]
+    for name in MEASURES[:4]:
+        head += [f"{name} select", "random, same spans", "random, same chars"]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for row in rows:
+        chosen = row["select"]
+        cells = [str(row["round"]), f"{chosen['spans']:.0f}", f"{chosen['chars']:.0f}"]
+        for name in MEASURES[:4]:
+            digits = 1 if name == "rules_5" else 3
+            same = [row[f"random_at_{axis}"][name] for axis in ("spans", "chars")]
+            cells += [f"{chosen[name]:.{digits}f}"] + ["-" if v is None else f"{v:.{digits}f}" for v in same]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -198,6 +249,7 @@ def main(argv: list[str] | None = None) -> None:
         "spans": sum(len(e.spans) for e in pre),
         "rules": {rule: {"correct": e.correct, "judged": e.judged} for rule, e in sorted(truth.items())},
         "rounds": table,
+        "equal_effort": equal_effort(table),
         "runs": runs,
         "git_commit": git_commit(),
         "python": platform.python_version(),
@@ -210,8 +262,13 @@ def main(argv: list[str] | None = None) -> None:
         f"({pack.fingerprint}); rounds of {args.batch}; means over {args.seeds} seeds; "
         "ratio = select / random.\n\n"
     )
-    args.out.with_suffix(".md").write_text(intro + markdown(table), encoding="utf-8")
-    print(markdown(table))
+    same = (
+        "\nAt equal effort: each select round beside random batches once they had shown as many "
+        "pre-annotated spans, or as many characters (interpolated between rounds; - beyond the "
+        "last).\n\n" + equal_effort_markdown(result["equal_effort"])
+    )
+    args.out.with_suffix(".md").write_text(intro + markdown(table) + same, encoding="utf-8")
+    print(markdown(table) + same)
     print(f"written {args.out.with_suffix('.json')} and {args.out.with_suffix('.md')}")
 
 
