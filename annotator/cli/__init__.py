@@ -28,6 +28,7 @@ COMMAND_MODULES = {
     "export": "annotator.cli.export_cmd",
     "evaluate": "annotator.cli.evaluate_cmd",
     "learn": "annotator.cli.learn_cmd",
+    "select": "annotator.cli.select_cmd",
     "doccano": "annotator.cli.doccano_cmd",
     "cache": "annotator.cli.cache_cmd",
 }

@@ -280,6 +280,13 @@ def _index(doccano: Doccano, project_id: int) -> dict[str, list[dict[str, Any]]]
     return present
 
 
+def example_ids(doccano: Doccano, project_name: str) -> set[str]:
+    """The stable ids (``annotator_id`` meta) of every example in the named project; raises
+    ``ProjectNotFound`` when there is no such project."""
+    project = doccano.project(project_name)
+    return set(_index(doccano, project.id))
+
+
 def _pushed_key(example: Example) -> list[tuple[int, int, str]]:
     record = to_import_record(example, "")
     return label_key(record["label"])
