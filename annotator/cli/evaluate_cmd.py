@@ -14,7 +14,6 @@ from annotator.cli.app import app, console
 from annotator.cli.reading import print_read_warnings
 from annotator.corpus import ReadReport, read_corpus
 from annotator.effort import CLASSES, Effort, measure_effort
-from annotator.errors import InputError
 from annotator.evaluate import Evaluation, evaluate, parse_label_map, top_errors
 
 
@@ -39,10 +38,7 @@ def evaluate_command(
 ) -> None:
     """Score predictions against gold: per label and micro P/R/F1 (strict and clitic-tolerant),
     per-rule true/false positives, and the most frequent false positives and misses."""
-    try:
-        mapping = parse_label_map(label_map or [])
-    except ValueError as error:
-        raise InputError(str(error)) from None
+    mapping = parse_label_map(label_map or [])
     wanted = {label.strip() for label in labels.split(",") if label.strip()} if labels else None
     reading = ReadReport()
     gold_examples = list(read_corpus([gold], reading))

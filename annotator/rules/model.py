@@ -9,6 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from annotator.arabic import CliticPolicy, NormalizationOptions
+from annotator.errors import Problem, RulePackError
+
+#: the file of a pack folder that holds its header (labels, policies, macros, profiles)
+PACK_FILE = "pack.yaml"
 
 
 class RuleKind(str, Enum):
@@ -256,13 +260,20 @@ class RulePack:
 
     def with_profile(self, name: str | None) -> RulePack:
         """The pack as profile ``name`` runs it (``None``: the default): the rules of that profile, less
-        those it skips."""
+        those it skips.
+
+        Raises ``RulePackError`` (exit code 3) naming the known profiles when the pack has no profile
+        ``name``.
+        """
         from dataclasses import replace
 
         if name is None:
             return replace(self, rules=tuple(r for r in self.all_rules if r.active_in(None)), profile=None)
         if name not in self.profiles:
-            raise KeyError(name)
+            known = ", ".join(self.profiles) or "none"
+            raise RulePackError(
+                str(self.path), [Problem(PACK_FILE, None, None, f"no profile {name!r}; profiles: {known}")]
+            )
         rules = self.all_rules
         skipped = self.profiles[name].skipped(rules)
         active = tuple(rule for rule in rules if rule.id not in skipped and rule.active_in(name))
