@@ -49,6 +49,7 @@ from annotator.rules.model import (
     TermSource,
     TokenRule,
     TriggerRule,
+    default_colour,
 )
 from annotator.rules.yaml_source import LocatedDict, LocatedList, YamlSyntaxError, load_yaml
 
@@ -90,7 +91,6 @@ LABEL_NAME = regex.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 COLOUR = regex.compile(r"^#[0-9a-fA-F]{6}$")
 #: the longest time limit a pack may set for one regex on one text (seconds)
 MAX_MATCH_TIMEOUT = 3600.0
-DEFAULT_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324")
 
 
 def load_pack(path: str | Path) -> RulePack:
@@ -511,12 +511,10 @@ class _PackLoader:
                 )
                 continue
             self.check_keys(settings, LABEL_KEYS, PACK_FILE, None, f"label {name}")
-            colour = settings.get(
-                "colour", settings.get("color", DEFAULT_COLOURS[index % len(DEFAULT_COLOURS)])
-            )
+            colour = settings.get("colour", settings.get("color", default_colour(index)))
             if not isinstance(colour, str) or not COLOUR.match(colour):
                 self.problem(PACK_FILE, line, None, f"label {name} colour must look like #1a2b3c")
-                colour = DEFAULT_COLOURS[index % len(DEFAULT_COLOURS)]
+                colour = default_colour(index)
             specs[name] = LabelSpec(name, colour.lower(), str(settings.get("description", "")))
         return specs
 

@@ -49,6 +49,16 @@ class LabelSpec:
     description: str = ""
 
 
+#: the colours labels get when nothing gives one (a pack's label without ``colour``, a label pushed
+#: that the pack does not declare), in order: distinct from each other on doccano's white page
+DEFAULT_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324")
+
+
+def default_colour(index: int) -> str:
+    """The colour of the ``index``-th label (from 0) that has none of its own; the list repeats."""
+    return DEFAULT_COLOURS[index % len(DEFAULT_COLOURS)]
+
+
 @dataclass(frozen=True)
 class ExpectedSpan:
     """A span an example expects, by its surface offsets in the example text."""
