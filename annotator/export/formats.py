@@ -1,5 +1,7 @@
 """Gold corpus writers and the readers that verify them: doccano JSONL, spaCy DocBin, CoNLL/BIO,
-Hugging Face token-classification JSONL. Each writer returns the spans it wrote per example."""
+Hugging Face token-classification JSONL. The writers of several files return their paths
+(``write_jsonl`` and ``write_conll`` write the one path they are given); what a writer wrote is
+checked by reading it back with the matching reader, which returns the spans per example."""
 
 from __future__ import annotations
 
