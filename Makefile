@@ -7,7 +7,7 @@ PACK   ?= rules/ar-news
 # the seed article's gold tags ministries and councils: the ar-news profile that does too
 PROFILE ?= institutions
 
-.PHONY: install demo test lint check-rules chromium postgresql bench bench-dask bench-smoke hotspots startup doccano-up doccano-down clean
+.PHONY: install demo test test-fast lint check-rules chromium postgresql bench bench-dask bench-smoke hotspots startup doccano-up doccano-down clean
 
 # The project's own virtual environment, with the exact versions in constraints.txt.
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -52,6 +52,11 @@ check-rules: install
 # (the integration tests start the real local doccano themselves, or reuse a running one).
 test: install chromium postgresql lint check-rules
 	$(BIN)/pytest -q
+
+# The quick round while working: lint, the rule packs' own examples, and every test that needs
+# neither the real local doccano nor more than a few seconds (markers in pyproject.toml).
+test-fast: install lint check-rules
+	$(BIN)/pytest -q -m "not doccano and not slow"
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -19,6 +19,8 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from enum import Enum
+from functools import lru_cache
+from typing import Any
 
 # --- character classes -------------------------------------------------------------------------
 
@@ -358,3 +360,13 @@ def words(text: str) -> Iterable[tuple[int, int]]:
             start = None
     if start is not None:
         yield start, len(text)
+
+
+@lru_cache(maxsize=1)
+def blank_arabic() -> Any:
+    """spaCy's blank Arabic pipeline (its tokenizer and vocab), built once per process and shared by
+    the token matchers and the export. spaCy is imported here, on first use, not at start-up.
+    Callers must not add pipes to it."""
+    import spacy
+
+    return spacy.blank("ar")

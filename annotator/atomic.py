@@ -40,18 +40,30 @@ def check_output_file(path: Path) -> None:
 
 
 class AtomicFile:
-    """A text file written under a temporary name and renamed into place on success."""
+    """A text file written under a temporary name and renamed into place on success.
 
-    def __init__(self, path: str | Path) -> None:
+    ``mode`` (e.g. ``0o600``) creates the file with those permissions from the start, so a secret
+    is never readable by others, not even for a moment; ``fsync`` forces the text to disk before the
+    rename (a file that must survive a crash whole).
+    """
+
+    def __init__(self, path: str | Path, *, mode: int | None = None, fsync: bool = False) -> None:
         self.path = Path(path)
         self.partial = self.path.with_name(f".{self.path.name}.partial")
+        self.mode = mode
+        self.fsync = fsync
         self._handle: IO[str] | None = None
 
     def __enter__(self) -> IO[str]:
         check_output_file(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = self.partial.open("w", encoding="utf-8", newline="\n")
+            if self.mode is None:
+                self._handle = self.partial.open("w", encoding="utf-8", newline="\n")
+            else:  # a fresh file, so that the permissions are ours and not a leftover's
+                self.partial.unlink(missing_ok=True)
+                descriptor = os.open(self.partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, self.mode)
+                self._handle = os.fdopen(descriptor, "w", encoding="utf-8", newline="\n")
         except OSError as error:
             raise OutputError(f"{self.path}: cannot write ({_reason(error)})") from None
         return self._handle
@@ -61,6 +73,9 @@ class AtomicFile:
     ) -> None:
         assert self._handle is not None
         try:
+            if kind is None and self.fsync:
+                self._handle.flush()
+                os.fsync(self._handle.fileno())
             self._handle.close()
             if kind is None:
                 os.replace(self.partial, self.path)
@@ -69,6 +84,14 @@ class AtomicFile:
                 raise OutputError(f"{self.path}: cannot write ({_reason(error)})") from None
         finally:
             self.partial.unlink(missing_ok=True)
+
+
+def write_text_atomically(
+    path: str | Path, text: str, *, mode: int | None = None, fsync: bool = False
+) -> None:
+    """Write ``text`` to ``path`` whole or not at all (see ``AtomicFile``). Raises ``OutputError``."""
+    with AtomicFile(path, mode=mode, fsync=fsync) as handle:
+        handle.write(text)
 
 
 class StagedFolder:

@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from annotator.atomic import AtomicFile
+from annotator.bio import spans_from_bio
 from annotator.errors import InputError, OutputError
 from annotator.json_lines import JsonLineError, parse_line
 from annotator.model import Example, Span
@@ -355,23 +356,12 @@ def _conll_example(
     text = " ".join(tokens)
     if not check.keep(text, line):
         return None
-    spans: list[Span] = []
+    positions = []
     offset = 0
-    current: list[Any] | None = None  # [start, end, label]
-    for token, tag in zip(tokens, tags, strict=True):
-        start, end = offset, offset + len(token)
-        offset = end + 1
-        if tag == "O":
-            current = None
-            continue
-        prefix, label = tag[:2], tag[2:]
-        if prefix == "I-" and current is not None and current[2] == label:
-            current[1] = end
-            spans[-1] = Span(current[0], end, label)
-        else:
-            current = [start, end, label]
-            spans.append(Span(start, end, label))
-    return Example(ids(text), text, tuple(spans), {})
+    for token in tokens:
+        positions.append((offset, offset + len(token)))
+        offset += len(token) + 1
+    return Example(ids(text), text, tuple(spans_from_bio(positions, tags)), {})
 
 
 def read_corpus(paths: Iterable[str | Path], report: ReadReport | None = None) -> Iterator[Example]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from annotator.atomic import write_text_atomically
 from annotator.errors import LocalServerError, UsageError
 
 SQLITE = "sqlite"
@@ -121,7 +122,4 @@ def read_database(path: Path) -> DoccanoDatabase | None:
 
 def write_database(path: Path, database: DoccanoDatabase) -> None:
     """Record the database ``up`` uses from now on (holds no secret)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(database.to_json(), encoding="utf-8")
-    partial.replace(path)
+    write_text_atomically(path, database.to_json())

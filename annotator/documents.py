@@ -17,15 +17,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from annotator.errors import UsageError
 from annotator.model import Example
 from annotator.rules.model import DocumentSettings
 
 
 def key_path(key: str) -> tuple[str, ...]:
-    """The meta keys of a ``meta.NAME[.NAME...]`` document key; ``ValueError`` for another shape."""
+    """The meta keys of a ``meta.NAME[.NAME...]`` document key; ``UsageError`` for another shape."""
     parts = key.split(".")
     if len(parts) < 2 or parts[0] != "meta" or not all(part.strip() for part in parts[1:]):
-        raise ValueError(f"a document key looks like meta.NAME (e.g. meta.doc), got {key!r}")
+        raise UsageError(f"a document key looks like meta.NAME (e.g. meta.doc), got {key!r}")
     return tuple(parts[1:])
 
 
@@ -45,7 +46,7 @@ def document_key(example: Example, path: tuple[str, ...]) -> str | None:
 def split_documents(examples: Iterable[Example], settings: DocumentSettings) -> Iterator[list[Example]]:
     """The examples grouped into documents, in input order (see the module docstring).
 
-    Raises ``ValueError`` for a malformed ``settings.key``.
+    Raises ``UsageError`` for a malformed ``settings.key``.
     """
     path = key_path(settings.key)
     document: list[Example] = []

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from annotator.arabic import PROCLITICS
+from annotator.errors import UsageError
 from annotator.model import Example, Span
 
 MODES = ("strict", "tolerant")
@@ -106,7 +107,10 @@ class Evaluation:
 
 
 def parse_label_map(items: Iterable[str]) -> dict[str, str]:
-    """``["PERS=PER", "ORGANIZATION=ORG"]`` (or comma-separated) -> a mapping."""
+    """``["PERS=PER", "ORGANIZATION=ORG"]`` (or comma-separated) -> a mapping.
+
+    Raises ``UsageError`` (exit code 2) for an entry that is not ``FROM=TO``.
+    """
     mapping = {}
     for item in items:
         for pair in item.split(","):
@@ -114,7 +118,9 @@ def parse_label_map(items: Iterable[str]) -> dict[str, str]:
                 continue
             source, separator, target = pair.partition("=")
             if not separator or not source.strip() or not target.strip():
-                raise ValueError(f"label map entry {pair!r} must look like FROM=TO")
+                raise UsageError(
+                    f"label map entry {pair!r} must look like FROM=TO", hint="e.g. --map PERS=PER"
+                )
             mapping[source.strip()] = target.strip()
     return mapping
 

@@ -31,6 +31,7 @@ from pathlib import Path
 import psutil
 import requests
 
+from annotator.atomic import write_text_atomically
 from annotator.database import (
     PASSWORD_VARIABLES,
     DoccanoDatabase,
@@ -194,10 +195,7 @@ def read_state(path: Path) -> ServerState | None:
 
 def write_state(path: Path, state: ServerState) -> None:
     """Write the state file atomically (a reader never sees half of it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(state.to_json(), encoding="utf-8")
-    os.replace(partial, path)
+    write_text_atomically(path, state.to_json())
 
 
 def verified_process(record: ProcessRecord) -> psutil.Process | None:
@@ -467,15 +465,7 @@ def _file_lock(path: Path) -> Iterator[None]:
 
 def write_private_file(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically, created 0600 from the start (never chmod-ed later)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.unlink(missing_ok=True)
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
+    write_text_atomically(path, text, mode=0o600, fsync=True)
 
 
 def read_credentials(path: Path) -> Credentials:

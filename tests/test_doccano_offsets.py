@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from annotator.doccano.connection import IMPORT_ENCODING, write_import_file
 from annotator.doccano.offsets import DoccanoText, OffsetCodec, OffsetError, decode_text, encode_text
+from annotator.doccano.records import META_ID, from_export_record
+from annotator.errors import VerificationFailed
 
 
 def test_an_emoji_before_an_arabic_entity_shifts_doccano_offsets_by_one_unit() -> None:
@@ -37,6 +39,16 @@ def test_an_offset_inside_a_surrogate_pair_is_refused() -> None:
     codec = OffsetCodec(DoccanoText("a😀b"))
     with pytest.raises(OffsetError):
         codec.from_doccano(2, is_end=False)
+
+
+def test_an_exported_span_that_splits_a_character_names_the_example_and_fails_verification() -> None:
+    record = {"id": 7, "text": "a😀b", "label": [[0, 2, "LOC"]], META_ID: "doc-3"}
+    with pytest.raises(VerificationFailed) as raised:
+        from_export_record(record)
+    assert isinstance(raised.value, OffsetError)
+    assert raised.value.exit_code == 7
+    assert "example doc-3 (doccano id 7)" in str(raised.value)
+    assert "[0, 2, LOC]" in str(raised.value)
 
 
 _alphabet = st.sampled_from([*"ليبيا مصر\u064e\u0640", "\r\n", "\n", "😀", "𝔸", "é"])

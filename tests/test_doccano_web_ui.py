@@ -28,6 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+# without playwright (an optional test dependency) this module is skipped, not a collection error
+pytest.importorskip("playwright", reason="the web-UI test needs playwright: pip install -e '.[test]'")
+
 from playwright.sync_api import Page, sync_playwright
 
 from annotator.cli import main

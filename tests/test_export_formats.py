@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from annotator.errors import UsageError
 from annotator.export.formats import read_conll, read_docbins, read_hf, read_jsonl
 from annotator.export.gold import export_gold, split_of
 from annotator.export.split import split_examples
@@ -134,7 +135,7 @@ def test_a_large_corpus_keeps_the_per_id_split_when_it_grows() -> None:
 
 @pytest.mark.parametrize("share", [1.0, -0.1, float("nan"), float("inf")])
 def test_an_impossible_dev_share_is_refused(share: float) -> None:
-    with pytest.raises(ValueError, match="at least 0 and less than 1"):
+    with pytest.raises(UsageError, match="at least 0 and less than 1"):
         split_examples(["a"], share, 1)
 
 

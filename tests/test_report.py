@@ -290,5 +290,5 @@ def test_evaluate_cli_refuses_a_batch_without_pushed_spans(tmp_path: Path) -> No
 
 
 def test_evaluate_cli_needs_gold_and_pred_or_a_batch(tmp_path: Path) -> None:
-    assert main(["evaluate", "--html", str(tmp_path / "r.html")]) == 4
-    assert main(["evaluate", "--gold", str(tmp_path / "g.jsonl")]) == 4
+    assert main(["evaluate", "--html", str(tmp_path / "r.html")]) == 2
+    assert main(["evaluate", "--gold", str(tmp_path / "g.jsonl")]) == 2

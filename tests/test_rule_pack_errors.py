@@ -180,3 +180,13 @@ def test_packs_in_the_repository_pass_their_own_examples() -> None:
     assert packs, "the repository ships rule packs"
     for path in packs:
         assert check_examples(load_pack(path)), f"{path.name} has no examples"
+
+
+def test_an_unknown_profile_is_a_pack_error_that_names_the_known_profiles() -> None:
+    pack = load_pack(Path(__file__).parent.parent / "rules" / "ar-news")
+    with pytest.raises(RulePackError) as raised:
+        pack.with_profile("no-such-profile")
+    assert raised.value.exit_code == 3
+    [problem] = raised.value.problems
+    assert "no profile 'no-such-profile'" in problem.message
+    assert "institutions" in problem.message

@@ -22,7 +22,7 @@ from annotator.cli.reading import print_read_warnings, skipped_files_line
 from annotator.corpus import PreAnnotationWriter, ReadReport, read_corpus
 from annotator.documents import key_path
 from annotator.engine import annotate_stream
-from annotator.errors import ClusterError
+from annotator.errors import ClusterError, UsageError
 from annotator.model import Example
 from annotator.pack_cache import compile_pack
 from annotator.rules.model import RulePack
@@ -75,7 +75,7 @@ def annotate(
     if doc_key is not None:
         try:
             key_path(doc_key)
-        except ValueError as error:
+        except UsageError as error:
             raise typer.BadParameter(str(error), param_hint="--doc-key") from None
     check_output_file(output)
     compiled = compile_pack(rules, profile, cache=not no_cache)

@@ -14,7 +14,7 @@ from annotator.cli.app import app, console
 from annotator.cli.reading import print_read_warnings
 from annotator.corpus import ReadReport, read_corpus
 from annotator.effort import CLASSES, Effort, measure_effort
-from annotator.errors import InputError
+from annotator.errors import UsageError
 from annotator.evaluate import Evaluation, evaluate, parse_label_map, top_errors
 from annotator.pack_cache import compile_pack
 from annotator.report import Batch, read_batch, write_report
@@ -59,12 +59,9 @@ def evaluate_command(
 ) -> None:
     """Score predictions against gold: per label and micro P/R/F1 (strict and clitic-tolerant),
     per-rule true/false positives, and the most frequent false positives and misses."""
-    try:
-        mapping = parse_label_map(label_map or [])
-    except ValueError as error:
-        raise InputError(str(error)) from None
+    mapping = parse_label_map(label_map or [])
     if (gold is None) != (pred is None) or (gold is None and not batches):
-        raise InputError(
+        raise UsageError(
             "give both --gold and --pred, or one --batch EXPORT_DIR or more",
             hint="annotator evaluate --gold exports/x/gold.jsonl --pred exports/x/pushed.jsonl",
         )

@@ -13,7 +13,7 @@ from annotator.cli.app import app, console
 from annotator.cli.push_cmd import URL_HELP
 from annotator.doccano.connection import Doccano, resolve_credentials
 from annotator.doccano.pull import pull
-from annotator.errors import InputError, OutputError
+from annotator.errors import InputError, OutputError, UsageError
 from annotator.export.formats import FORMATS
 from annotator.export.gold import export_gold
 from annotator.export.split import check_share
@@ -23,7 +23,7 @@ from annotator.model import Example
 def _dev_share(value: float) -> float:
     try:
         check_share(value)
-    except ValueError as error:
+    except UsageError as error:
         raise typer.BadParameter(str(error)) from None
     return value
 

@@ -17,11 +17,14 @@ from dataclasses import dataclass
 
 import regex
 
+from annotator.errors import VerificationFailed
+
 _ASTRAL = regex.compile(r"[\U00010000-\U0010FFFF]")
 
 
-class OffsetError(ValueError):
-    """A doccano offset falls inside a surrogate pair or outside the text."""
+class OffsetError(VerificationFailed):
+    """A doccano offset falls inside a surrogate pair or outside the text (exit code 7: the data
+    that came back from doccano cannot be mapped onto the original text)."""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
@@ -34,18 +33,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from annotator.atomic import write_text_atomically
 from annotator.doccano.connection import Doccano, ProjectInfo, write_import_file
 from annotator.doccano.records import META_ID, META_PRE, from_export_record, label_key, to_import_record
 from annotator.errors import AnnotatorError, VerificationFailed
 from annotator.model import Example
 from annotator.paths import push_journal_dir
-from annotator.rules.model import LabelSpec
+from annotator.rules.model import LabelSpec, default_colour
 
 DEFAULT_CHUNK = 1000
 #: imports started before waiting for the oldest: the next chunk uploads while doccano's task worker
 #: stores the previous one (the worker takes one task at a time, so more would only queue)
 IMPORTS_IN_FLIGHT = 2
-FALLBACK_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324")
 
 Progress = Callable[[str, int, int], None]
 
@@ -105,13 +104,7 @@ class PushJournal:
         if not tasks:
             self.path.unlink(missing_ok=True)
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_suffix(".partial")
-        try:
-            partial.write_text(json.dumps({"tasks": tasks}), encoding="utf-8")
-            os.replace(partial, self.path)
-        finally:
-            partial.unlink(missing_ok=True)
+        write_text_atomically(self.path, json.dumps({"tasks": tasks}))
 
     def add(self, task_id: str) -> None:
         self._write([*self.pending(), task_id])
@@ -147,9 +140,7 @@ def labels_for(examples: list[Example], declared: Iterable[LabelSpec] = ()) -> l
     for example in examples:
         for span in example.spans:
             if span.label not in specs:
-                specs[span.label] = LabelSpec(
-                    span.label, FALLBACK_COLOURS[len(specs) % len(FALLBACK_COLOURS)]
-                )
+                specs[span.label] = LabelSpec(span.label, default_colour(len(specs)))
     return list(specs.values())
 
 

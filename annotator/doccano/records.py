@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from annotator.doccano.offsets import DoccanoText, OffsetCodec, decode_text, encode_text
+from annotator.doccano.offsets import DoccanoText, OffsetCodec, OffsetError, decode_text, encode_text
 from annotator.model import Example, Span
 
 META_ID = "annotator_id"
@@ -74,6 +74,28 @@ class PulledExample:
         return bool(self.comments) or self.current_labels != self.pushed_labels
 
 
+def _span_from_doccano(codec: OffsetCodec, label: list[Any], where: str) -> Span:
+    """A doccano span (``[start, end, label]``, or ``[..., rule]`` as pushed) on the original text.
+
+    Raises ``OffsetError`` (a ``VerificationFailed``, exit code 7) naming the example and the span
+    when the span cannot be mapped onto the text or is not a span at all.
+    """
+    start, end, name, *rest = label
+    try:
+        return Span(
+            codec.from_doccano(start, is_end=False),
+            codec.from_doccano(end, is_end=True),
+            name,
+            *rest[:1],
+        )
+    except (OffsetError, ValueError) as error:
+        reason = error.message if isinstance(error, OffsetError) else str(error)
+        raise OffsetError(
+            f"{where}: span [{start}, {end}, {name}] cannot be mapped onto the text: {reason}",
+            hint="fix or delete that span in doccano (it must not split a character), then export again",
+        ) from error
+
+
 def from_export_record(raw: dict[str, Any]) -> PulledExample:
     """Parse one line of doccano's JSONL export (meta keys at the top level)."""
     record = dict(raw)
@@ -85,14 +107,15 @@ def from_export_record(raw: dict[str, Any]) -> PulledExample:
     stored = DoccanoText(text, tuple(int(p) for p in removed_cr))
     codec = OffsetCodec(stored)
     original = decode_text(stored)
-    spans = tuple(sorted(Span(s, e, label) for s, e, label in codec.spans_from_doccano(labels)))
-    pushed = json.loads(record.pop(META_PRE, "") or "[]")
-    pre = tuple(
-        sorted(
-            Span(codec.from_doccano(s, is_end=False), codec.from_doccano(e, is_end=True), label, rule)
-            for s, e, label, rule in pushed
-        )
+    doc_id = record.get(META_ID)
+    where = (
+        f"example {doc_id} (doccano id {doccano_id})"
+        if doc_id is not None
+        else f"doccano example {doccano_id}"
     )
+    spans = tuple(sorted(_span_from_doccano(codec, label[:3], where) for label in labels))
+    pushed = json.loads(record.pop(META_PRE, "") or "[]")
+    pre = tuple(sorted(_span_from_doccano(codec, label, f"{where}, as pushed") for label in pushed))
     doc_id = record.pop(META_ID, None)
     user_meta = record.pop(META_USER, "")
     meta = json.loads(user_meta) if user_meta else {}

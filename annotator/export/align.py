@@ -9,10 +9,10 @@ whitespace at their edges (a stray selected space in the UI); each trim is repor
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
+from annotator.arabic import blank_arabic
 from annotator.model import Example, Span
 
 
@@ -37,11 +37,8 @@ class Adjustment:
     reason: str
 
 
-@lru_cache(maxsize=1)
 def _tokenizer() -> Any:
-    import spacy
-
-    return spacy.blank("ar").tokenizer
+    return blank_arabic().tokenizer
 
 
 def trim_spans(example: Example) -> tuple[Example, list[Adjustment]]:

@@ -1,5 +1,7 @@
 """Gold corpus writers and the readers that verify them: doccano JSONL, spaCy DocBin, CoNLL/BIO,
-Hugging Face token-classification JSONL. Each writer returns the spans it wrote per example."""
+Hugging Face token-classification JSONL. The writers of several files return their paths
+(``write_jsonl`` and ``write_conll`` write the one path they are given); what a writer wrote is
+checked by reading it back with the matching reader, which returns the spans per example."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from annotator.arabic import blank_arabic
+from annotator.bio import spans_from_bio
 from annotator.export.align import Token, bio_tags, non_overlapping
 from annotator.model import Example, Span
 
@@ -87,10 +91,9 @@ def to_doc(vocab: Any, item: AlignedExample) -> Any:
 
 
 def write_docbins(folder: Path, items: list[AlignedExample]) -> list[Path]:
-    import spacy
     from spacy.tokens import DocBin
 
-    vocab = spacy.blank("ar").vocab
+    vocab = blank_arabic().vocab
     written = []
     for split in ("train", "dev"):
         docbin = DocBin(store_user_data=True)
@@ -105,10 +108,9 @@ def write_docbins(folder: Path, items: list[AlignedExample]) -> list[Path]:
 
 def read_docbins(paths: list[Path]) -> tuple[dict[str, list[Span]], dict[str, list[Span]]]:
     """(entities, all spans) per example id, read back with spaCy."""
-    import spacy
     from spacy.tokens import DocBin
 
-    vocab = spacy.blank("ar").vocab
+    vocab = blank_arabic().vocab
     ents: dict[str, list[Span]] = {}
     spans: dict[str, list[Span]] = {}
     for path in paths:
@@ -140,24 +142,15 @@ def write_conll(path: Path, items: Iterable[AlignedExample]) -> None:
 
 def _spans_from_tokens(text: str, tokens: list[str], tags: list[str], where: str) -> list[Span]:
     """Locate tokens in order in the original text and turn BIO tags back into character spans."""
-    spans: list[Span] = []
+    positions = []
     cursor = 0
-    current: list[Any] | None = None
-    for token, tag in zip(tokens, tags, strict=True):
+    for token in tokens:
         start = text.find(token, cursor)
         if start < 0:
             raise FormatError(f"{where}: token {token!r} is not in the text")
-        end = start + len(token)
-        cursor = end
-        if tag.startswith("I-") and current is not None and current[2] == tag[2:]:
-            current[1] = end
-            spans[-1] = Span(current[0], end, current[2])
-        elif tag != "O":
-            current = [start, end, tag[2:]]
-            spans.append(Span(start, end, tag[2:]))
-        else:
-            current = None
-    return spans
+        cursor = start + len(token)
+        positions.append((start, cursor))
+    return spans_from_bio(positions, tags)
 
 
 def read_conll(path: Path, texts: dict[str, str]) -> dict[str, list[Span]]:

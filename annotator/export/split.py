@@ -14,6 +14,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from annotator.errors import UsageError
+
 
 def _score(example_id: str, seed: int) -> float:
     digest = hashlib.sha256(f"{seed}:{example_id}".encode()).digest()
@@ -26,9 +28,9 @@ def split_of(example_id: str, dev_share: float, seed: int) -> str:
 
 
 def check_share(dev_share: float) -> None:
-    """Raise ``ValueError`` unless ``0 <= dev_share < 1`` (a share of 1 would leave train empty)."""
+    """Raise ``UsageError`` unless ``0 <= dev_share < 1`` (a share of 1 would leave train empty)."""
     if not (math.isfinite(dev_share) and 0 <= dev_share < 1):
-        raise ValueError(f"the dev share must be at least 0 and less than 1, not {dev_share}")
+        raise UsageError(f"the dev share must be at least 0 and less than 1, not {dev_share}")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from annotator.arabic import ARTICLE, FUSED_PROCLITICS, PROCLITICS, CliticPolicy
+from annotator.arabic import ARTICLE, FUSED_PROCLITICS, PROCLITICS, CliticPolicy, blank_arabic
 
 
 def token_stems(text: str) -> list[str]:
@@ -33,12 +33,12 @@ def token_stems(text: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _nlp() -> Any:
-    import spacy
+    """The shared blank Arabic pipeline, with the ``stems`` token attribute the patterns may use."""
     from spacy.tokens import Token
 
     if not Token.has_extension("stems"):
         Token.set_extension("stems", getter=lambda token: token_stems(token.text))
-    return spacy.blank("ar")
+    return blank_arabic()
 
 
 def validate_token_patterns(patterns: list[list[dict]]) -> list[str]:

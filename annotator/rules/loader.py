@@ -37,6 +37,7 @@ from annotator.rules.macros import (
 )
 from annotator.rules.markup import MarkupError, parse_markup
 from annotator.rules.model import (
+    PACK_FILE,
     PROPAGATION_FORMS,
     DocumentSettings,
     GazetteerRule,
@@ -54,10 +55,9 @@ from annotator.rules.model import (
     TermSource,
     TokenRule,
     TriggerRule,
+    default_colour,
 )
 from annotator.rules.yaml_source import LocatedDict, LocatedList, YamlSyntaxError, load_yaml
-
-PACK_FILE = "pack.yaml"
 
 PACK_KEYS = {
     "name",
@@ -105,7 +105,6 @@ LABEL_NAME = regex.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 COLOUR = regex.compile(r"^#[0-9a-fA-F]{6}$")
 #: the longest time limit a pack may set for one regex on one text (seconds)
 MAX_MATCH_TIMEOUT = 3600.0
-DEFAULT_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324")
 
 
 def load_pack(path: str | Path) -> RulePack:
@@ -119,15 +118,8 @@ def load_pack(path: str | Path) -> RulePack:
 
 def select_profile(pack: RulePack, profile: str | None) -> RulePack:
     """The pack narrowed to ``profile`` (None: as it is); an unknown profile is a pack error naming
-    the known ones."""
-    try:
-        return pack.with_profile(profile)
-    except KeyError:
-        known = ", ".join(pack.profiles) or "none"
-        raise RulePackError(
-            str(pack.path),
-            [Problem(PACK_FILE, None, None, f"no profile {profile!r}; profiles: {known}")],
-        ) from None
+    the known ones. The same as ``pack.with_profile(profile)``, kept for existing callers."""
+    return pack.with_profile(profile)
 
 
 def read_term_file(path: Path) -> list[tuple[int, str]]:
@@ -788,12 +780,10 @@ class _PackLoader:
                 )
                 continue
             self.check_keys(settings, LABEL_KEYS, PACK_FILE, None, f"label {name}")
-            colour = settings.get(
-                "colour", settings.get("color", DEFAULT_COLOURS[index % len(DEFAULT_COLOURS)])
-            )
+            colour = settings.get("colour", settings.get("color", default_colour(index)))
             if not isinstance(colour, str) or not COLOUR.match(colour):
                 self.problem(PACK_FILE, line, None, f"label {name} colour must look like #1a2b3c")
-                colour = DEFAULT_COLOURS[index % len(DEFAULT_COLOURS)]
+                colour = default_colour(index)
             specs[name] = LabelSpec(name, colour.lower(), str(settings.get("description", "")))
         return specs
 

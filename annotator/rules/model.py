@@ -9,6 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from annotator.arabic import CliticPolicy, NormalizationOptions
+from annotator.errors import Problem, RulePackError
+
+#: the file of a pack folder that holds its header (labels, policies, macros, profiles)
+PACK_FILE = "pack.yaml"
 
 
 class RuleKind(str, Enum):
@@ -43,6 +47,16 @@ class LabelSpec:
     name: str
     colour: str
     description: str = ""
+
+
+#: the colours labels get when nothing gives one (a pack's label without ``colour``, a label pushed
+#: that the pack does not declare), in order: distinct from each other on doccano's white page
+DEFAULT_COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324")
+
+
+def default_colour(index: int) -> str:
+    """The colour of the ``index``-th label (from 0) that has none of its own; the list repeats."""
+    return DEFAULT_COLOURS[index % len(DEFAULT_COLOURS)]
 
 
 @dataclass(frozen=True)
@@ -256,13 +270,20 @@ class RulePack:
 
     def with_profile(self, name: str | None) -> RulePack:
         """The pack as profile ``name`` runs it (``None``: the default): the rules of that profile, less
-        those it skips."""
+        those it skips.
+
+        Raises ``RulePackError`` (exit code 3) naming the known profiles when the pack has no profile
+        ``name``.
+        """
         from dataclasses import replace
 
         if name is None:
             return replace(self, rules=tuple(r for r in self.all_rules if r.active_in(None)), profile=None)
         if name not in self.profiles:
-            raise KeyError(name)
+            known = ", ".join(self.profiles) or "none"
+            raise RulePackError(
+                str(self.path), [Problem(PACK_FILE, None, None, f"no profile {name!r}; profiles: {known}")]
+            )
         rules = self.all_rules
         skipped = self.profiles[name].skipped(rules)
         active = tuple(rule for rule in rules if rule.id not in skipped and rule.active_in(name))
