@@ -21,7 +21,7 @@ from annotator.evaluate import Evaluation, Scores
 from annotator.intervals import Interval, wilson
 from annotator.report import plots
 from annotator.report.context import FrequentError, frequent_errors, highlight
-from annotator.rules.loader import DEFAULT_COLOURS
+from annotator.rules.model import DEFAULT_COLOURS
 
 #: a rule with fewer hits than this is shown as "too few hits to judge"
 MIN_HITS = 10
