@@ -58,10 +58,15 @@ def check_output(out: Path) -> None:
 def base_reference(result: LearnResult, out: Path) -> str:
     """The base pack's folder as ``extends`` names it: relative to ``out`` when possible."""
     base = result.pack.path
+    target = out.resolve()
     try:
-        return Path(os.path.relpath(base, out.resolve())).as_posix()
+        common = Path(os.path.commonpath([base, target]))
+        relative = Path(os.path.relpath(base, target)).as_posix()
     except ValueError:  # another drive
         return str(base)
+    # relative only inside one tree (a project moved or cloned elsewhere keeps working); a path
+    # that would climb to the file system's root says more as the absolute one
+    return relative if common != Path(common.anchor) else base.as_posix()
 
 
 def pack_yaml(result: LearnResult, extends: str) -> str:
