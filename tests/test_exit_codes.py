@@ -180,7 +180,7 @@ def test_exit_9_when_a_regex_runs_past_the_time_limit(
 def test_exit_10_when_no_dask_scheduler_answers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cluster = pytest.importorskip("annotator.cluster")
+    cluster = pytest.importorskip("annotator.engine.cluster")
     pytest.importorskip("distributed", reason="needs the dask extra: pip install -e '.[dask]'")
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2.0)
     where = f"tcp://127.0.0.1:{free_port()}"

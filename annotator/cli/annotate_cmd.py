@@ -20,8 +20,8 @@ from annotator.atomic import check_output_file
 from annotator.cli.app import app, console, console_err
 from annotator.cli.reading import print_read_warnings, skipped_files_line
 from annotator.corpus import PreAnnotationWriter, ReadReport, read_corpus
-from annotator.documents import key_path
 from annotator.engine import annotate_stream
+from annotator.engine.documents import key_path
 from annotator.errors import ClusterError, UsageError
 from annotator.model import Example
 from annotator.pack_cache import compile_pack
@@ -113,9 +113,9 @@ def annotate(
 
 
 def _cluster_module() -> ModuleType:
-    """``annotator.cluster``, or a clear error when the optional dask extra is missing."""
+    """``annotator.engine.cluster``, or a clear error when the optional dask extra is missing."""
     try:
-        from annotator import cluster
+        from annotator.engine import cluster
     except ModuleNotFoundError as error:
         if (error.name or "").split(".")[0] not in ("dask", "distributed"):
             raise

@@ -1193,7 +1193,7 @@ class _PackLoader:
                 "write a regex rule instead",
             )
             return None
-        from annotator.matchers.tokens import validate_token_patterns  # spaCy is imported only when needed
+        from annotator.rules.token_syntax import validate_token_patterns  # spaCy is imported only when needed
 
         messages = validate_token_patterns(converted)
         for message in messages:
