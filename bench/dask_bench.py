@@ -101,8 +101,8 @@ def measure_one(contender: str, pack_path: Path, corpus: Path, output: Path) -> 
                 examples += 1
                 chars += len(example.text)
     else:
-        from annotator.cluster import annotate_on_cluster, connect, parse_address
         from annotator.engine import Annotator
+        from annotator.engine.cluster import annotate_on_cluster, connect, parse_address
 
         with connect(parse_address(contender)) as client:
             annotator = Annotator(pack)  # compiled once, here; the workers receive it compiled
@@ -137,8 +137,8 @@ def _cpu_seconds() -> float:
 
 def measure_overhead(examples_count: int = 2000) -> dict[str, Any]:
     """Seconds per partition on local:1 and local:2: 1-example partitions against one big one."""
-    from annotator.cluster import annotate_on_cluster, connect, parse_address
     from annotator.engine import Annotator
+    from annotator.engine.cluster import annotate_on_cluster, connect, parse_address
     from annotator.model import Example
     from annotator.rules import load_pack
 

@@ -1,4 +1,4 @@
-"""Push and export throughput against the REAL local doccano (``annotator.server.LocalDoccano``).
+"""Push and export throughput against the REAL local doccano (``doccano.local.server.LocalDoccano``).
 
 - bulk: ``annotator.doccano.push.push`` of N examples with 5 spans each, as the CLI does it
   (project and labels created, chunked file import, verification by counts), and its
@@ -26,12 +26,12 @@ import regex
 from corpus_gen import REPO, Entities, ParagraphWriter
 
 from annotator.doccano.connection import Doccano
+from annotator.doccano.local.server import DEFAULT_PORT, LocalDoccano
 from annotator.doccano.pull import pull
 from annotator.doccano.push import push
 from annotator.model import Example, Span
 from annotator.paths import HOME_ENV, local_doccano_paths
 from annotator.rules.model import LabelSpec
-from annotator.server import DEFAULT_PORT, LocalDoccano
 
 LABELS = (
     LabelSpec("PER", "#e6194b"),

@@ -35,14 +35,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from annotator.corpus import read_corpus  # noqa: E402
-from annotator.effort import measure_effort  # noqa: E402
 from annotator.engine import Annotator, annotate_stream  # noqa: E402
-from annotator.evaluate import evaluate, prepare  # noqa: E402
-from annotator.learn import learn, write_learned_pack  # noqa: E402
+from annotator.evaluation.effort import measure_effort  # noqa: E402
+from annotator.evaluation.evaluate import evaluate, prepare  # noqa: E402
+from annotator.evaluation.learn import learn, write_learned_pack  # noqa: E402
+from annotator.evaluation.report import write_report  # noqa: E402
 from annotator.model import Example  # noqa: E402
 from annotator.pack_cache import compile_pack  # noqa: E402
 from annotator.patterns import PatternMemo  # noqa: E402
-from annotator.report import write_report  # noqa: E402
 from annotator.rules import load_pack  # noqa: E402
 
 ANERCORP = ROOT.parent / "shared" / "data" / "anercorp-train" / "anercorp-train.conll"

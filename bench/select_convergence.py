@@ -46,11 +46,11 @@ from typing import Any
 
 from annotator.corpus import read_corpus
 from annotator.engine import annotate_stream
-from annotator.evaluate import prepare
+from annotator.evaluation.evaluate import prepare
+from annotator.evaluation.select import Evidence, rule_evidence, select_batch
 from annotator.model import Example
 from annotator.rules import load_pack
 from annotator.rules.loader import select_profile
-from annotator.select import Evidence, rule_evidence, select_batch
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent

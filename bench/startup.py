@@ -44,7 +44,7 @@ TARGET = 1.5
 EXAMPLES_CODE = """
 import json, sys, time
 from annotator.pack_cache import compile_pack
-from annotator.rule_examples import check_examples
+from annotator.rules.examples import check_examples
 began = time.perf_counter()
 compiled = compile_pack(sys.argv[1])
 loaded = time.perf_counter()

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from annotator.doccano.local.server import LocalDoccano, read_state
 from annotator.errors import PortInUse
 from annotator.paths import DOCCANO_VENV_ENV, HOME_ENV, PACK_CACHE_ENV, LocalDoccanoPaths
-from annotator.server import LocalDoccano, read_state
 
 #: the test suite's doccano port, when it must be this one (see ``local_doccano``)
 PORT_ENV = "ANNOTATOR_TEST_DOCCANO_PORT"

@@ -8,7 +8,7 @@ import pytest
 
 from annotator.corpus import read_corpus
 from annotator.engine import annotate_stream
-from annotator.evaluate import evaluate
+from annotator.evaluation.evaluate import evaluate
 from annotator.model import Example
 from annotator.rules import load_pack
 

@@ -22,16 +22,16 @@ distributed = pytest.importorskip("distributed", reason="needs the dask extra: p
 
 from distributed import Client, LocalCluster  # noqa: E402
 
-from annotator import cluster  # noqa: E402
 from annotator.cli import annotate_cmd, main  # noqa: E402
-from annotator.cluster import annotate_on_cluster  # noqa: E402
 from annotator.corpus import read_corpus  # noqa: E402
-from annotator.documents import split_documents  # noqa: E402
 from annotator.engine import (  # noqa: E402
     Annotator,
     annotate_partition,
     annotate_stream,
+    cluster,
 )
+from annotator.engine.cluster import annotate_on_cluster  # noqa: E402
+from annotator.engine.documents import split_documents  # noqa: E402
 from annotator.model import Example  # noqa: E402
 from annotator.rules import load_pack  # noqa: E402
 from tests.packs import DEFAULT_HEADER, write_pack  # noqa: E402

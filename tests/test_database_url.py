@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from annotator.cli import main
-from annotator.database import DoccanoDatabase, parse_database, read_database, write_database
+from annotator.doccano.local.database import DoccanoDatabase, parse_database, read_database, write_database
 from annotator.errors import UsageError
 
 
@@ -81,8 +81,8 @@ def test_the_cli_refuses_a_password_in_the_url_with_a_usage_error(
 
 
 def test_a_home_uses_sqlite_until_a_database_is_recorded_and_status_names_it(tmp_path: Path) -> None:
+    from annotator.doccano.local.server import LocalDoccano
     from annotator.paths import LocalDoccanoPaths
-    from annotator.server import LocalDoccano
 
     paths = LocalDoccanoPaths(tmp_path / "doccano")
     assert LocalDoccano(paths).status().database == f"SQLite {paths.data / 'db.sqlite3'}"

@@ -13,13 +13,13 @@ import pytest
 from annotator.cli import main
 from annotator.doccano.accounts import add_user, check_username, read_account
 from annotator.doccano.connection import Doccano
+from annotator.doccano.local.server import MAX_LOGIN_PASSWORD
 from annotator.doccano.offsets import OffsetCodec
 from annotator.doccano.push import push
 from annotator.errors import ProjectNotFound, UsageError
 from annotator.model import Example, Span
 from annotator.paths import account_file
 from annotator.rules.model import LabelSpec
-from annotator.server import MAX_LOGIN_PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = [LabelSpec("LOC", "#3cb44b"), LabelSpec("PER", "#e6194b")]

@@ -25,6 +25,7 @@ import requests
 
 from annotator.corpus import PreAnnotationWriter, read_corpus
 from annotator.doccano.connection import Doccano
+from annotator.doccano.local.server import LocalDoccano, read_state
 from annotator.doccano.push import push
 from annotator.doccano.records import from_export_record
 from annotator.engine import annotate_stream
@@ -32,7 +33,6 @@ from annotator.errors import AuthenticationFailed
 from annotator.model import Example
 from annotator.paths import LocalDoccanoPaths
 from annotator.rules import load_pack
-from annotator.server import LocalDoccano, read_state
 from tests.ports import free_port
 
 pytestmark = pytest.mark.doccano

@@ -23,9 +23,10 @@ import pytest
 
 from annotator.cli import main
 from annotator.corpus import PreAnnotationWriter, read_corpus
-from annotator.database import DoccanoDatabase, parse_database
 from annotator.doccano.accounts import add_user, read_account
 from annotator.doccano.connection import Doccano
+from annotator.doccano.local.database import DoccanoDatabase, parse_database
+from annotator.doccano.local.server import LocalDoccano
 from annotator.doccano.push import push
 from annotator.engine import Annotator
 from annotator.errors import DoccanoError, LocalServerError
@@ -33,7 +34,6 @@ from annotator.model import Example
 from annotator.paths import HOME_ENV, LocalDoccanoPaths
 from annotator.rules import load_pack
 from annotator.rules.model import LabelSpec
-from annotator.server import LocalDoccano
 from tests.conftest import SHARED_VENV, delete_project
 from tests.ports import free_port
 from tests.postgres import PostgresServer, running_postgres, unavailable_reason

@@ -16,13 +16,13 @@ import pytest
 
 from annotator.corpus import PreAnnotationWriter, read_corpus
 from annotator.doccano.connection import Doccano, write_import_file
+from annotator.doccano.local.server import Credentials
 from annotator.doccano.push import push
 from annotator.doccano.records import from_export_record, to_import_record
 from annotator.engine import annotate_stream
 from annotator.errors import AuthenticationFailed, ServerUnreachable, VerificationFailed
 from annotator.model import Example, Span
 from annotator.rules import load_pack
-from annotator.server import Credentials
 
 pytestmark = pytest.mark.doccano
 

@@ -37,13 +37,13 @@ from playwright.sync_api import Page, sync_playwright
 from annotator.cli import main
 from annotator.doccano.accounts import read_account
 from annotator.doccano.connection import Doccano
+from annotator.doccano.local.server import LocalDoccano, read_credentials
 from annotator.doccano.push import push
 from annotator.engine import Annotator
 from annotator.model import Example, Span
 from annotator.paths import account_file
 from annotator.rules import load_pack
 from annotator.rules.model import LabelSpec
-from annotator.server import LocalDoccano, read_credentials
 from tests.seeds import seed_paragraphs
 
 pytestmark = [pytest.mark.doccano, pytest.mark.browser]

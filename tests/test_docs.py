@@ -14,7 +14,7 @@ import typer
 
 from annotator.cli import load_commands
 from annotator.cli.app import app
-from annotator.rules import loader
+from annotator.rules.loading import keys as pack_keys
 from annotator.rules.model import RuleKind
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,17 +66,17 @@ def test_every_option_is_in_the_readme(command: str, option: str) -> None:
 def _pack_keys() -> list[tuple[str, str]]:
     """(where the key goes, key) for every key the pack loader accepts."""
     groups: dict[str, set[str]] = {
-        "pack.yaml": loader.PACK_KEYS,
-        "a rule": loader.COMMON_RULE_KEYS,
-        "guard": loader.GUARD_KEYS,
-        "a profile": loader.PROFILE_KEYS,
-        "documents": loader.DOCUMENT_KEYS,
-        "a label": loader.LABEL_KEYS,
-        "a rule file": loader.RULE_FILE_KEYS,
-        "a term source": loader.TERM_SOURCE_KEYS,
-        "a macro": loader.MACRO_SOURCE_KEYS,
+        "pack.yaml": pack_keys.PACK_KEYS,
+        "a rule": pack_keys.COMMON_RULE_KEYS,
+        "guard": pack_keys.GUARD_KEYS,
+        "a profile": pack_keys.PROFILE_KEYS,
+        "documents": pack_keys.DOCUMENT_KEYS,
+        "a label": pack_keys.LABEL_KEYS,
+        "a rule file": pack_keys.RULE_FILE_KEYS,
+        "a term source": pack_keys.TERM_SOURCE_KEYS,
+        "a macro": pack_keys.MACRO_SOURCE_KEYS,
     }
-    for kind, keys in loader.KIND_KEYS.items():
+    for kind, keys in pack_keys.KIND_KEYS.items():
         groups[f"a {kind.value} rule"] = keys
     return sorted((where, key) for where, keys in groups.items() for key in keys)
 

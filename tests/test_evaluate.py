@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from annotator.cli import main
-from annotator.effort import classify, measure_effort
 from annotator.errors import UsageError
-from annotator.evaluate import evaluate, parse_label_map, tolerant_equal
+from annotator.evaluation.effort import classify, measure_effort
+from annotator.evaluation.evaluate import evaluate, parse_label_map, tolerant_equal
 from annotator.model import Example, Span
 
 TEXT = "زار الوفد بواشنطن ثم التقى خليفة حفتر في بنغازي"

@@ -148,10 +148,10 @@ class ExportWithABrokenSpan:
 def test_exit_7_when_an_exported_span_cannot_be_mapped_back_onto_its_text(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from annotator.cli import export_cmd
+    from annotator.export import project as exporting
 
-    monkeypatch.setattr(export_cmd, "Doccano", ExportWithABrokenSpan)
-    monkeypatch.setattr(export_cmd, "resolve_credentials", lambda url: None)
+    monkeypatch.setattr(exporting, "Doccano", ExportWithABrokenSpan)
+    monkeypatch.setattr(exporting, "resolve_credentials", lambda url: None)
     assert main(["export", "--project", "p", "-o", str(tmp_path / "gold")]) == 7
     err = capsys.readouterr().err
     assert "example news-3 (doccano id 7)" in err and "[0, 6, LOC]" in err
@@ -180,7 +180,7 @@ def test_exit_9_when_a_regex_runs_past_the_time_limit(
 def test_exit_10_when_no_dask_scheduler_answers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    cluster = pytest.importorskip("annotator.cluster")
+    cluster = pytest.importorskip("annotator.engine.cluster")
     pytest.importorskip("distributed", reason="needs the dask extra: pip install -e '.[dask]'")
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 2.0)
     where = f"tcp://127.0.0.1:{free_port()}"

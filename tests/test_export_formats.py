@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from annotator.errors import UsageError
+from annotator.doccano.records import PulledExample
+from annotator.errors import InputError, OutputError, UsageError
 from annotator.export.formats import read_conll, read_docbins, read_hf, read_jsonl
 from annotator.export.gold import export_gold, split_of
+from annotator.export.project import check_formats, export_pulled
 from annotator.export.split import split_examples
 from annotator.model import Example, Span
 
@@ -233,3 +235,44 @@ def test_a_staging_folder_left_by_a_killed_export_is_replaced_but_a_stranger_fol
         export_gold(hard_examples(), tmp_path / "other", formats=("jsonl",))
     assert (stranger / "mine.txt").read_text(encoding="utf-8") == "keep"
     assert not (tmp_path / "other").exists()
+
+
+def _pulled(example: Example, pack: str, pre: tuple[Span, ...]) -> PulledExample:
+    return PulledExample(doccano_id=1, example=example, pre=pre, pack=pack)
+
+
+def test_export_pulled_names_its_source_and_writes_what_was_pushed(tmp_path: Path) -> None:
+    examples = hard_examples()
+    pulled = [
+        _pulled(example, "ar-news@1" if index % 2 else "", example.spans[:1])
+        for index, example in enumerate(examples)
+    ]
+    report = export_pulled(
+        pulled, tmp_path / "gold", project="p", url="http://127.0.0.1:8000", label_set=["LOC", "PER", "ORG"]
+    )
+    manifest = json.loads(report.manifest.read_text(encoding="utf-8"))
+    packs = sum(1 for item in pulled if item.pack)
+    assert manifest["source"] == {
+        "project": "p",
+        "url": "http://127.0.0.1:8000",
+        "only_confirmed": True,
+        "rule_packs": {"ar-news@1": packs},
+    }
+    pushed = [
+        json.loads(line) for line in (tmp_path / "gold" / "pushed.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert [len(line["spans"]) for line in pushed] == [len(example.spans[:1]) for example in examples]
+
+
+def test_export_pulled_refuses_an_empty_project_and_writes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match='project "p" has no confirmed examples'):
+        export_pulled([], tmp_path / "gold", project="p", url="u")
+    assert not (tmp_path / "gold").exists()
+
+
+def test_check_formats_keeps_the_order_and_refuses_unknown_or_none() -> None:
+    assert check_formats(["conll", " jsonl"]) == ("conll", "jsonl")
+    with pytest.raises(OutputError, match="xml"):
+        check_formats(["jsonl", "xml"])
+    with pytest.raises(OutputError, match="none"):
+        check_formats([""])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from annotator.atomic import write_text_atomically
-from annotator.bio import spans_from_bio
+from annotator.corpus.bio import spans_from_bio
 from annotator.errors import OutputError
 from annotator.model import Span
 from annotator.rules.model import DEFAULT_COLOURS, default_colour

@@ -246,8 +246,8 @@ def test_a_url_where_nothing_listens_is_reported_as_unreachable_not_as_missing_c
     local_file: bool,
 ) -> None:
     if local_file:  # the embedded server's credentials exist, but for another URL
+        from annotator.doccano.local.server import Credentials, write_credentials
         from annotator.paths import local_doccano_paths
-        from annotator.server import Credentials, write_credentials
 
         credentials = local_doccano_paths().credentials
         credentials.parent.mkdir(parents=True, exist_ok=True)

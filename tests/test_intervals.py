@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.intervals import wilson
+from annotator.evaluation.intervals import wilson
 
 
 def test_wilson_matches_the_published_interval_for_a_small_sample() -> None:

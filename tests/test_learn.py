@@ -10,7 +10,7 @@ import pytest
 
 from annotator.cli import main
 from annotator.corpus import read_corpus
-from annotator.learn import DISABLE, KEEP, TOO_FEW, LearnResult, learn
+from annotator.evaluation.learn import DISABLE, KEEP, TOO_FEW, LearnResult, learn
 from annotator.model import Example, Span
 from annotator.rules import load_pack
 from annotator.rules.markup import parse_markup
@@ -111,7 +111,7 @@ def test_a_clitic_attached_gold_span_gives_the_term_without_the_clitic(tmp_path:
 
 def test_strict_mode_does_not_count_the_clitic_attached_span_as_tagged(tmp_path: Path) -> None:
     pack = load_pack(write_pack(tmp_path / "pack", {"rules.yaml": RULES}))
-    from annotator.learn import LearnSettings
+    from annotator.evaluation.learn import LearnSettings
 
     result = learn(gold_examples(), pack, settings=LearnSettings(mode="strict"))
     term = next(term for term in result.terms if term.written == "طرابلس")
@@ -244,8 +244,8 @@ def test_learning_from_anercorp_finds_the_decisions_the_hand_made_default_profil
     from dataclasses import replace as replaced
 
     from annotator.engine import Annotator, annotate_stream
-    from annotator.evaluate import Evaluation, evaluate
-    from annotator.learn import write_learned_pack
+    from annotator.evaluation.evaluate import Evaluation, evaluate
+    from annotator.evaluation.learn import write_learned_pack
     from annotator.pack_cache import compile_pack
     from annotator.patterns import PatternMemo
 

@@ -96,7 +96,7 @@ def test_every_profile_of_every_pack_round_trips_through_the_cache(tmp_path: Pat
 
 
 def test_rule_examples_pass_with_annotators_built_from_the_cached_patterns(tmp_path: Path) -> None:
-    from annotator.rule_examples import check_examples, run_examples
+    from annotator.rules.examples import check_examples, run_examples
 
     cache = tmp_path / "cache"
     compile_pack(REPO / "rules" / "ar-news", cache=cache)

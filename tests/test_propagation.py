@@ -9,8 +9,8 @@ import pytest
 
 from annotator.cli import main
 from annotator.corpus import read_corpus
-from annotator.documents import split_documents
 from annotator.engine import Annotator, annotate_stream
+from annotator.engine.documents import split_documents
 from annotator.errors import RulePackError
 from annotator.model import Example
 from annotator.rules.model import DocumentSettings
@@ -190,7 +190,7 @@ def test_annotate_writes_the_source_pointer_and_reads_it_back(tmp_path: Path) ->
 def test_document_examples_in_rules_check_fail_with_paragraph_markup(tmp_path: Path) -> None:
     rules = RULES + ('    examples:\n      - ["قال السيناتور [جون سبيكتر] إن", "ورفض سبيكتر الاقتراح"]\n')
     pack = pack_of(tmp_path, rules)
-    from annotator.rule_examples import run_examples
+    from annotator.rules.examples import run_examples
 
     (outcome,) = run_examples(pack)
     assert not outcome.passed

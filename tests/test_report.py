@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from annotator.cli import main
-from annotator.effort import measure_effort
-from annotator.evaluate import Evaluation, evaluate
+from annotator.evaluation.effort import measure_effort
+from annotator.evaluation.evaluate import Evaluation, evaluate
+from annotator.evaluation.intervals import wilson
+from annotator.evaluation.report import Table, render_report, write_report
 from annotator.export.gold import export_gold
-from annotator.intervals import wilson
-from annotator.report import Table, render_report, write_report
 from tests.report_data import FEW_RULE, JUDGED_RULES, MISSED, WRONG, gold_and_predicted
 
 ROOT = Path(__file__).resolve().parent.parent

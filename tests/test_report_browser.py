@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from annotator.effort import measure_effort
-from annotator.evaluate import evaluate
-from annotator.report import write_report
+from annotator.evaluation.effort import measure_effort
+from annotator.evaluation.evaluate import evaluate
+from annotator.evaluation.report import write_report
 from tests.report_data import MISSED, gold_and_predicted
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from annotator.errors import RuleExamplesFailed, RulePackError
-from annotator.rule_examples import check_examples, run_guard
+from annotator.rules.examples import check_examples, run_guard
 from tests.packs import DEFAULT_HEADER, pack_of
 
 RULES = """\

@@ -8,8 +8,8 @@ import pytest
 
 from annotator.cli import main
 from annotator.errors import RuleExamplesFailed, RulePackError
-from annotator.rule_examples import check_examples
 from annotator.rules import load_pack
+from annotator.rules.examples import check_examples
 from tests.packs import write_pack
 
 BROKEN_RULES = """\

@@ -23,10 +23,10 @@ import pytest
 
 from annotator.doccano.accounts import add_user
 from annotator.doccano.connection import Doccano
+from annotator.doccano.local.server import LocalDoccano
 from annotator.doccano.push import ensure_project
 from annotator.paths import LocalDoccanoPaths
 from annotator.rules import load_pack
-from annotator.server import LocalDoccano
 from tests.ports import free_port
 
 pytestmark = pytest.mark.doccano

@@ -13,8 +13,7 @@ import pytest
 
 from annotator.cli import main
 from annotator.corpus import PreAnnotationWriter
-from annotator.model import Example, Span
-from annotator.select import (
+from annotator.evaluation.select import (
     BY_RANDOM,
     BY_UNCERTAINTY,
     Evidence,
@@ -24,6 +23,7 @@ from annotator.select import (
     rule_hits,
     select_batch,
 )
+from annotator.model import Example, Span
 
 
 def example(example_id: str, *rules: str, meta: dict[str, object] | None = None) -> Example:

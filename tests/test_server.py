@@ -23,9 +23,7 @@ import pytest
 import requests
 
 from annotator.cli import main
-from annotator.errors import CredentialsMissing, LocalServerError, PortInUse
-from annotator.paths import HOME_ENV, LocalDoccanoPaths, local_doccano_paths
-from annotator.server import (
+from annotator.doccano.local.server import (
     ADMIN_USERNAME,
     DOCCANO_PINS,
     LAUNCHER,
@@ -48,6 +46,8 @@ from annotator.server import (
     write_credentials,
     write_state,
 )
+from annotator.errors import CredentialsMissing, LocalServerError, PortInUse
+from annotator.paths import HOME_ENV, LocalDoccanoPaths, local_doccano_paths
 from tests.ports import free_port
 
 # --------------------------------------------------------------------------------------------

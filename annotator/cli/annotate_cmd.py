@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -19,9 +18,10 @@ from rich.table import Table
 from annotator.atomic import check_output_file
 from annotator.cli.app import app, console, console_err
 from annotator.cli.reading import print_read_warnings, skipped_files_line
-from annotator.corpus import PreAnnotationWriter, ReadReport, read_corpus
-from annotator.documents import key_path
+from annotator.corpus import ReadReport, read_corpus
+from annotator.corpus.annotated import AnnotationSummary, write_annotated
 from annotator.engine import annotate_stream
+from annotator.engine.documents import key_path
 from annotator.errors import ClusterError, UsageError
 from annotator.model import Example
 from annotator.pack_cache import compile_pack
@@ -83,8 +83,6 @@ def annotate(
         console_err.print(f"[yellow]warning:[/] pack cache not used: {escape(compiled.cache_note)}")
     pack = compiled.pack
     documents = pack.documents if doc_key is None else replace(pack.documents, key=doc_key)
-    labels: Counter[str] = Counter()
-    per_rule: Counter[str] = Counter()
     began = time.perf_counter()
     reading = ReadReport()
     with contextlib.ExitStack() as stack:
@@ -107,15 +105,15 @@ def annotate(
             )
             stack.callback(annotated.close)
             where = f", on Dask {address}"
-        examples, chars = _write(annotated, output, labels, per_rule, quiet)
+        summary = _write(annotated, output, quiet)
     elapsed = time.perf_counter() - began
-    _summarise(reading, output, examples, chars, labels, per_rule, pack, elapsed, quiet, where)
+    _summarise(reading, output, summary, pack, elapsed, quiet, where)
 
 
 def _cluster_module() -> ModuleType:
-    """``annotator.cluster``, or a clear error when the optional dask extra is missing."""
+    """``annotator.engine.cluster``, or a clear error when the optional dask extra is missing."""
     try:
-        from annotator import cluster
+        from annotator.engine import cluster
     except ModuleNotFoundError as error:
         if (error.name or "").split(".")[0] not in ("dask", "distributed"):
             raise
@@ -126,15 +124,8 @@ def _cluster_module() -> ModuleType:
     return cluster
 
 
-def _write(
-    annotated: Iterator[Example],
-    output: Path,
-    labels: Counter[str],
-    per_rule: Counter[str],
-    quiet: bool,
-) -> tuple[int, int]:
-    """Write the annotated stream with a progress bar, counting spans; (examples, characters)."""
-    examples = chars = 0
+def _write(annotated: Iterator[Example], output: Path, quiet: bool) -> AnnotationSummary:
+    """Write the annotated stream with a progress bar; what it holds."""
     progress = Progress(
         SpinnerColumn(),
         TextColumn("annotating"),
@@ -145,26 +136,15 @@ def _write(
         transient=True,
         disable=quiet,
     )
-    with progress, PreAnnotationWriter(output) as writer:
+    with progress:
         task = progress.add_task("annotate", total=None)
-        for example in annotated:
-            writer.write(example)
-            examples += 1
-            chars += len(example.text)
-            for span in example.spans:
-                labels[span.label] += 1
-                per_rule[span.rule] += 1
-            progress.advance(task)
-    return examples, chars
+        return write_annotated(annotated, output, lambda _example: progress.advance(task))
 
 
 def _summarise(
     reading: ReadReport,
     output: Path,
-    examples: int,
-    chars: int,
-    labels: Counter[str],
-    per_rule: Counter[str],
+    summary: AnnotationSummary,
     pack: RulePack,
     elapsed: float,
     quiet: bool,
@@ -172,7 +152,7 @@ def _summarise(
 ) -> None:
     """The warnings of the read, then (unless quiet) the summary line and the table per label."""
     print_read_warnings(reading)
-    if not examples:
+    if not summary.examples:
         console_err.print(
             f"[yellow]warning:[/] the input holds no examples; {escape(str(output))} is empty",
             highlight=False,
@@ -181,7 +161,8 @@ def _summarise(
     if quiet:
         return
     console.print(
-        f"[bold]{examples:,}[/] examples, {chars:,} characters, [bold]{sum(labels.values()):,}[/] spans "
+        f"[bold]{summary.examples:,}[/] examples, {summary.chars:,} characters, "
+        f"[bold]{summary.spans:,}[/] spans "
         f"-> {output}  ({elapsed:.1f}s, {pack.fingerprint}{where})"
     )
     skipped = skipped_files_line(reading)
@@ -198,16 +179,11 @@ def _summarise(
     table.add_column("spans", justify="right")
     table.add_column("rule")
     table.add_column("spans", justify="right")
-    by_label: dict[str, list[str]] = {}
-    for rule in pack.rules:
-        by_label.setdefault(rule.label, []).append(rule.id)
-    for label in pack.label_names:
-        rule_ids = [rule_id for rule_id in by_label.get(label, []) if per_rule[rule_id]] or [""]
-        for position, rule_id in enumerate(rule_ids):
-            table.add_row(
-                label if position == 0 else "",
-                f"{labels[label]:,}" if position == 0 else "",
-                rule_id,
-                f"{per_rule[rule_id]:,}" if rule_id else "",
-            )
+    for label, label_spans, rule_id, rule_spans in summary.rows(pack):
+        table.add_row(
+            label,
+            "" if label_spans is None else f"{label_spans:,}",
+            rule_id,
+            "" if rule_spans is None else f"{rule_spans:,}",
+        )
     console.print(table)

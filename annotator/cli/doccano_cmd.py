@@ -13,10 +13,10 @@ from rich.table import Table
 
 from annotator.cli.app import app, console, console_err
 from annotator.cli.push_cmd import URL_HELP
-from annotator.database import parse_database
 from annotator.doccano.accounts import ROLES, add_user, list_members, list_users
 from annotator.doccano.connection import Doccano, resolve_credentials
-from annotator.server import ADMIN_USERNAME, DEFAULT_PORT, LocalDoccano, ServerStatus
+from annotator.doccano.local.database import parse_database
+from annotator.doccano.local.server import ADMIN_USERNAME, DEFAULT_PORT, LocalDoccano, ServerStatus
 
 #: doccano's project roles, as a choice on the command line
 Role = enum.Enum("Role", {name: name for name in ROLES}, type=str)  # type: ignore[misc]

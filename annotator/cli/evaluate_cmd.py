@@ -13,11 +13,11 @@ from rich.table import Table
 from annotator.cli.app import app, console
 from annotator.cli.reading import print_read_warnings
 from annotator.corpus import ReadReport, read_corpus
-from annotator.effort import CLASSES, Effort, measure_effort
 from annotator.errors import UsageError
-from annotator.evaluate import Evaluation, evaluate, parse_label_map, top_errors
+from annotator.evaluation.effort import CLASSES, Effort, measure_effort
+from annotator.evaluation.evaluate import Evaluation, evaluate, parse_label_map, top_errors
+from annotator.evaluation.report import Batch, read_batch, write_report
 from annotator.pack_cache import compile_pack
-from annotator.report import Batch, read_batch, write_report
 
 
 @app.command("evaluate")

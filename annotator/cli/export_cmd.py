@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -11,13 +10,10 @@ from rich.table import Table
 
 from annotator.cli.app import app, console
 from annotator.cli.push_cmd import URL_HELP
-from annotator.doccano.connection import Doccano, resolve_credentials
-from annotator.doccano.pull import pull
-from annotator.errors import InputError, OutputError, UsageError
+from annotator.errors import UsageError
 from annotator.export.formats import FORMATS
-from annotator.export.gold import export_gold
+from annotator.export.project import export_project
 from annotator.export.split import check_share
-from annotator.model import Example
 
 
 def _dev_share(value: float) -> float:
@@ -59,36 +55,14 @@ def export_command(
     pushed.jsonl (what the rules had pre-annotated, for `annotator evaluate --effort`) and
     manifest.json. Files appear only once all of them are written and read back.
     """
-    wanted = tuple(name.strip() for name in formats.split(",") if name.strip())
-    unknown = [name for name in wanted if name not in FORMATS] or ([] if wanted else ["(none)"])
-    if unknown:  # refused before doccano is asked for anything
-        raise OutputError(f"unknown export format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
-    doccano = Doccano(resolve_credentials(url))
-    pulled = pull(doccano, project, only_confirmed=not all_examples)
-    if not pulled:
-        which = "examples" if all_examples else "confirmed examples"
-        raise InputError(
-            f'project "{project}" has no {which}; nothing was written',
-            hint="annotators confirm an example with the check mark in doccano; "
-            "or export every example with --all",
-        )
-    label_set = doccano.label_types(doccano.project(project).id)
-    packs = Counter(item.pack for item in pulled if item.pack)
-    source = {
-        "project": project,
-        "url": doccano.url,
-        "only_confirmed": not all_examples,
-        "rule_packs": dict(packs),
-    }
-    report = export_gold(
-        [item.example for item in pulled],
+    report = export_project(
+        url,
+        project,
         output,
-        formats=wanted,
+        only_confirmed=not all_examples,
+        formats=formats.split(","),
         dev_share=dev_share,
         seed=seed,
-        source=source,
-        label_set=label_set,
-        pushed=[Example(item.example.id, item.example.text, item.pre, item.example.meta) for item in pulled],
     )
     table = Table(title=f'gold corpus of "{project}" -> {output}', show_edge=False)
     table.add_column("format")

@@ -12,8 +12,8 @@ from annotator.cli.app import app, console
 from annotator.cli.reading import print_read_warnings
 from annotator.corpus import ReadReport
 from annotator.errors import InputError
-from annotator.evaluate import parse_label_map
-from annotator.learn import LearnSettings, learn_files
+from annotator.evaluation.evaluate import parse_label_map
+from annotator.evaluation.learn import LearnSettings, learn_files
 
 
 @app.command("learn")

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from annotator.cli.app import app, console, console_err
 from annotator.pack_cache import compile_pack
-from annotator.rule_examples import check_examples, run_guard
+from annotator.rules.examples import check_examples, run_guard
 
 rules_app = typer.Typer(help="Validate and test rule packs.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")

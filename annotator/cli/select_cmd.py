@@ -14,8 +14,8 @@ from annotator.cli.push_cmd import URL_HELP
 from annotator.cli.reading import print_read_warnings
 from annotator.corpus import PreAnnotationWriter, ReadReport, read_pre_annotations
 from annotator.errors import InputError, UsageError
-from annotator.evaluate import parse_label_map
-from annotator.select import (
+from annotator.evaluation.evaluate import parse_label_map
+from annotator.evaluation.select import (
     DEFAULT_RANDOM_SHARE,
     Selection,
     export_pair,

@@ -17,9 +17,14 @@ from pathlib import Path
 import regex
 
 from annotator.doccano.connection import Doccano
+from annotator.doccano.local.server import (
+    Credentials,
+    generate_password,
+    read_credentials,
+    write_private_file,
+)
 from annotator.errors import DoccanoError, UsageError
 from annotator.paths import account_file, annotator_home
-from annotator.server import Credentials, generate_password, read_credentials, write_private_file
 
 #: doccano's project roles, in the order a team usually has them
 ROLES = ("annotator", "annotation_approver", "project_admin")

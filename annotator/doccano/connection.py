@@ -30,6 +30,7 @@ from doccano_client.repositories.task_status import TaskStatusRepository
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from annotator.doccano.local.server import Credentials, read_credentials
 from annotator.errors import (
     AuthenticationFailed,
     CredentialsMissing,
@@ -40,7 +41,6 @@ from annotator.errors import (
     UnsupportedServer,
 )
 from annotator.paths import local_doccano_paths
-from annotator.server import Credentials, read_credentials
 
 URL_ENV = "DOCCANO_URL"
 USERNAME_ENV = "DOCCANO_USERNAME"

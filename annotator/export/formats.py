@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from annotator.arabic import blank_arabic
-from annotator.bio import spans_from_bio
+from annotator.corpus.bio import spans_from_bio
 from annotator.export.align import Token, bio_tags, non_overlapping
 from annotator.model import Example, Span
 

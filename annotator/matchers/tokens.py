@@ -10,52 +10,9 @@ Texts are tokenised only when they contain one of a rule's anchor words.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
-from typing import Any
 
-from annotator.arabic import ARTICLE, FUSED_PROCLITICS, PROCLITICS, CliticPolicy, blank_arabic
-
-
-def token_stems(text: str) -> list[str]:
-    """The token and every reading of it with a proclitic removed."""
-    stems = [text]
-    for size in (1, 2):
-        prefix = text[:size]
-        rest = text[size:]
-        if len(rest) < 2:
-            continue
-        if prefix in PROCLITICS:
-            stems.append(rest)
-        if prefix in FUSED_PROCLITICS and rest.startswith("ل"):
-            stems.append(ARTICLE + rest[1:])
-    return stems
-
-
-@lru_cache(maxsize=1)
-def _nlp() -> Any:
-    """The shared blank Arabic pipeline, with the ``stems`` token attribute the patterns may use."""
-    from spacy.tokens import Token
-
-    if not Token.has_extension("stems"):
-        Token.set_extension("stems", getter=lambda token: token_stems(token.text))
-    return blank_arabic()
-
-
-def validate_token_patterns(patterns: list[list[dict]]) -> list[str]:
-    """Messages for every invalid pattern (spaCy's own validation); empty if all are valid."""
-    from spacy.errors import MatchPatternError
-    from spacy.matcher import Matcher
-
-    matcher = Matcher(_nlp().vocab, validate=True)
-    messages = []
-    for index, pattern in enumerate(patterns):
-        try:
-            matcher.add(f"p{index}", [pattern])
-        except MatchPatternError as error:
-            messages.append(" ".join(str(error).split()))
-        except (ValueError, TypeError, KeyError) as error:
-            messages.append(str(error))
-    return messages
+from annotator.arabic import ARTICLE, FUSED_PROCLITICS, PROCLITICS, CliticPolicy
+from annotator.rules.token_syntax import token_nlp
 
 
 def _first_token_offset(token_text: str, words: set[str], policy: CliticPolicy) -> int:
@@ -77,7 +34,7 @@ class CompiledTokens:
     def __init__(self, rules: list[tuple[int, tuple[str, ...], CliticPolicy]]) -> None:
         from spacy.matcher import Matcher
 
-        self.nlp = _nlp()
+        self.nlp = token_nlp()
         self.matcher = Matcher(self.nlp.vocab)
         self.policies: dict[int, CliticPolicy] = {}
         self.first_words: dict[int, set[str]] = {}

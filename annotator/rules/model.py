@@ -134,7 +134,7 @@ PROPAGATION_FORMS = ("full", "last", "first_last")
 
 @dataclass(frozen=True)
 class PropagateRule:
-    """Later mentions of the names other rules found in the same document (see ``annotator.documents``).
+    """Later mentions of the names other rules found in the same document (see ``engine.documents``).
 
     ``sources`` are the ids of the rules whose spans are propagated (patterns expanded at load);
     ``forms`` which mentions count: the whole name again, its last word, its first and last words.

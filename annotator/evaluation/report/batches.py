@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from annotator.corpus import ReadReport, read_corpus
-from annotator.effort import Effort, measure_effort
 from annotator.errors import InputError
+from annotator.evaluation.effort import Effort, measure_effort
 from annotator.export.gold import FILE_NAMES, MANIFEST, PUSHED_FILE
 from annotator.model import Example
 

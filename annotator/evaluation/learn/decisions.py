@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from annotator.intervals import Interval, wilson
+from annotator.evaluation.intervals import Interval, wilson
 from annotator.rules.model import RulePack
 
 DISABLE = "disable"

@@ -7,7 +7,7 @@ them, else derived from the text (``sha1`` prefix; a repeated text in the same i
 
 Documents: a JSONL line's ``meta`` (and any other key besides ``text`` and ``id``, which is read
 into meta) may carry a document key, ``meta.doc`` by default: consecutive examples sharing it are
-the paragraphs of one document, across which ``propagate`` rules work (``annotator.documents``).
+the paragraphs of one document, across which ``propagate`` rules work (``annotator.engine.documents``).
 The readers only keep the key; text and CoNLL examples have none and are documents of one.
 
 Pre-annotation JSONL, one line per example (other tools rely on exactly this shape)::
@@ -17,6 +17,9 @@ Pre-annotation JSONL, one line per example (other tools rely on exactly this sha
 
 A span of a ``propagate`` rule also has ``"source": {"example": ID, "start": S, "end": E}``, the
 mention it repeats; it is read back into ``Span.source``.
+
+The corpus layer: ``json_lines`` parses JSONL strictly, ``bio`` decodes BIO tags into spans. The
+module is the package's ``__init__`` so that ``annotator.corpus`` stays the import path it was.
 """
 
 from __future__ import annotations
@@ -30,9 +33,9 @@ from types import TracebackType
 from typing import IO, Any
 
 from annotator.atomic import AtomicFile
-from annotator.bio import spans_from_bio
+from annotator.corpus.bio import spans_from_bio
+from annotator.corpus.json_lines import JsonLineError, parse_line
 from annotator.errors import InputError, OutputError
-from annotator.json_lines import JsonLineError, parse_line
 from annotator.model import Example, Span
 
 TEXT_SUFFIXES = (".txt",)
@@ -234,7 +237,7 @@ def read_jsonl(
 
     Spans given as ``spans`` (this tool's shape) or ``label`` (doccano's ``[[s, e, L], ...]``) are
     read as the example's spans. A line nested too deep, with a huge number, a lone surrogate
-    escape or NaN is refused (``annotator.json_lines``).
+    escape or NaN is refused (``annotator.corpus.json_lines``).
     """
     ids = ids or _IdAssigner()
     check = _FileCheck(path, report)

@@ -6,6 +6,10 @@ pure function of the text. It pickles whole (``annotator.pack_cache`` keeps it o
 spaCy's matcher, which is rebuilt from the token patterns before the first text. For a corpus,
 ``annotate_stream`` keeps a bounded number of chunks in flight across worker processes and yields
 results in input order.
+
+This package is the engine layer: ``documents`` groups consecutive examples into documents for
+propagate rules, and ``cluster`` runs the same annotation on a Dask cluster. The module is the
+package's ``__init__`` so that ``annotator.engine`` stays the import path it always was.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from annotator.arabic import NormalizedText, Normalizer
-from annotator.documents import split_documents
+from annotator.engine.documents import split_documents
 from annotator.errors import TimeLimitExceeded
 from annotator.matchers.alarm import AlarmExpired, TextAlarm
 from annotator.matchers.propagate import NameMemory, Propagator
@@ -210,7 +214,7 @@ class Annotator:
         return self.annotate_document([example])[0]
 
     def annotate_document(self, examples: Sequence[Example]) -> list[Example]:
-        """The examples of one document (see ``annotator.documents``), in order, with this pack's
+        """The examples of one document (see ``annotator.engine.documents``), in order, with this pack's
         spans; ``propagate`` rules carry the names found in earlier examples to later ones."""
         memory = self._memory() if self._propagators else None
         annotated = []
@@ -321,7 +325,7 @@ def annotate_partition(
     reference): unpickling it takes a fraction of a second, where compiling ar-news in a fresh
     process takes seconds. A ``RulePack`` is compiled on the first call in a process and the
     compile reused by later calls with an equal pack. A partition must hold whole documents
-    (``annotator.documents``: cut the corpus with ``document_chunks``), or names found in one part
+    (``annotator.engine.documents``: cut the corpus with ``document_chunks``), or names found in one part
     of a document are not carried to the other. The examples come back in input order, each with
     its spans; errors are those of ``annotate_stream`` (``TimeLimitExceeded`` names the example).
     """
@@ -403,7 +407,7 @@ def annotate_stream(
     it) so that the workers stop.
 
     When the pack has ``propagate`` rules, examples are grouped into documents (``documents``, else
-    the pack's own settings; see ``annotator.documents``); a document is never split between
+    the pack's own settings; see ``annotator.engine.documents``); a document is never split between
     workers, so the output is the same whatever the number of workers.
     """
     rules = pack.pack if isinstance(pack, Annotator) else pack

@@ -32,7 +32,7 @@ import psutil
 import requests
 
 from annotator.atomic import write_text_atomically
-from annotator.database import (
+from annotator.doccano.local.database import (
     PASSWORD_VARIABLES,
     DoccanoDatabase,
     read_database,

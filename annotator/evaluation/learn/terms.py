@@ -20,7 +20,7 @@ from typing import Any
 
 from annotator.arabic import ARTICLE, FUSED_PROCLITICS, JOINABLE_FIRST_WORDS, PROCLITICS, CliticPolicy
 from annotator.engine import Annotator
-from annotator.evaluate import tolerant_equal
+from annotator.evaluation.evaluate import tolerant_equal
 from annotator.model import Example, Span
 from annotator.rules.model import GazetteerRule, Location, Rule, RuleKind, RulePack, TermSource
 

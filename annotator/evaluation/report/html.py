@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from annotator.atomic import AtomicFile
-from annotator.effort import CLASSES, Effort
-from annotator.evaluate import Evaluation, Scores
-from annotator.intervals import Interval, wilson
-from annotator.report import plots
-from annotator.report.context import FrequentError, frequent_errors, highlight
+from annotator.evaluation.effort import CLASSES, Effort
+from annotator.evaluation.evaluate import Evaluation, Scores
+from annotator.evaluation.intervals import Interval, wilson
+from annotator.evaluation.report import plots
+from annotator.evaluation.report.context import FrequentError, frequent_errors, highlight
 from annotator.rules.model import DEFAULT_COLOURS
 
 #: a rule with fewer hits than this is shown as "too few hits to judge"

@@ -16,10 +16,17 @@ from typing import Any
 
 from annotator.engine import Annotator, annotate_stream
 from annotator.errors import UsageError
-from annotator.evaluate import MODES, Evaluation, evaluate, match_spans, prepare
-from annotator.learn.decisions import DISABLE, KEEP, NOT_JUDGED, TOO_FEW, RuleDecision, decide_rules
-from annotator.learn.terms import LearnedTerm, candidate_terms, choose_terms, measure_terms
-from annotator.learn.triggers import TriggerCandidate, trigger_candidates
+from annotator.evaluation.evaluate import MODES, Evaluation, evaluate, match_spans, prepare
+from annotator.evaluation.learn.decisions import (
+    DISABLE,
+    KEEP,
+    NOT_JUDGED,
+    TOO_FEW,
+    RuleDecision,
+    decide_rules,
+)
+from annotator.evaluation.learn.terms import LearnedTerm, candidate_terms, choose_terms, measure_terms
+from annotator.evaluation.learn.triggers import TriggerCandidate, trigger_candidates
 from annotator.model import Example, Span
 from annotator.rules.model import RulePack
 
@@ -173,7 +180,7 @@ def learn_files(
     """
     from annotator.corpus import read_corpus
     from annotator.errors import InputError
-    from annotator.learn.writer import check_output, write_learned_pack
+    from annotator.evaluation.learn.writer import check_output, write_learned_pack
     from annotator.pack_cache import compile_pack
     from annotator.patterns import PatternMemo
 
@@ -217,6 +224,6 @@ __all__ = [
 def write_learned_pack(result: LearnResult, out: str | Path, command: str | None = None) -> Path:
     """Write ``result`` as a rule pack in folder ``out`` (see ``annotator.learn.writer``); ``command``
     is the command line the README records (default: one rebuilt from the result)."""
-    from annotator.learn.writer import write_learned_pack as write
+    from annotator.evaluation.learn.writer import write_learned_pack as write
 
     return write(result, Path(out), command)

@@ -15,9 +15,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from annotator.effort import CLASSES, Effort
-from annotator.evaluate import Scores
-from annotator.intervals import Interval
+from annotator.evaluation.effort import CLASSES, Effort
+from annotator.evaluation.evaluate import Scores
+from annotator.evaluation.intervals import Interval
 
 #: colours of the effort classes (kept is good news, deleted bad, added is typing)
 EFFORT_COLOURS = {

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 
 from annotator.atomic import StagedFolder
 from annotator.errors import OutputError
-from annotator.learn.decisions import DISABLE, NOT_JUDGED
+from annotator.evaluation.learn.decisions import DISABLE, NOT_JUDGED
 
 if TYPE_CHECKING:
-    from annotator.learn import LearnResult
+    from annotator.evaluation.learn import LearnResult
 
 #: what ``evidence.json`` says made the folder: only such a folder is ever overwritten
 MADE_BY = "annotator learn"
@@ -245,7 +245,7 @@ def default_command(result: LearnResult, out: Path, extends: str) -> str:
 def report_html(result: LearnResult) -> str:
     """The evaluation report of the base pack on the gold, with the decisions, the learned terms and
     the candidate triggers as tables."""
-    from annotator.report import Table, render_report
+    from annotator.evaluation.report import Table, render_report
 
     decisions = [
         {

@@ -6,7 +6,7 @@ figures (the loop batch by batch, rule decisions). ``read_batch`` reads an expor
 batch of the loop (gold, pushed spans, the correction effort between them).
 """
 
-from annotator.report.batches import Batch, read_batch
-from annotator.report.html import MIN_HITS, Table, render_report, rule_intervals, write_report
+from annotator.evaluation.report.batches import Batch, read_batch
+from annotator.evaluation.report.html import MIN_HITS, Table, render_report, rule_intervals, write_report
 
 __all__ = ["MIN_HITS", "Batch", "Table", "read_batch", "render_report", "rule_intervals", "write_report"]

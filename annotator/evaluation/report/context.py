@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from annotator.evaluate import Error
+from annotator.evaluation.evaluate import Error
 
 #: appended to a pack's ``#rrggbb`` colour: the highlight is translucent so the text stays legible
 HIGHLIGHT_ALPHA = "66"

@@ -28,8 +28,8 @@ from distributed.client import FutureCancelledError
 from distributed.comm.core import CommClosedError
 from distributed.scheduler import KilledWorker
 
-from annotator.documents import DocumentSettings
 from annotator.engine import Annotator, SpanRows, chunk_rows, document_chunks, with_spans
+from annotator.engine.documents import DocumentSettings
 from annotator.errors import ClusterError
 from annotator.model import Example
 from annotator.rules.model import RulePack

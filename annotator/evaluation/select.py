@@ -12,7 +12,7 @@ The scoring, exactly:
    precision is ``p_r = c_r / n_r``, or 0.5 when ``n_r = 0``.
 2. **Projection.** If ``m`` more of its spans were judged, and right at rate ``p_r``, rule ``r``
    would have ``c_r + p_r * m`` right out of ``n_r + m``. ``w_r(m)`` is the width of the Wilson
-   95% interval (``annotator.intervals.wilson``) of that projected count (a fractional success
+   95% interval (``annotator.evaluation.intervals.wilson``) of that projected count (a fractional success
    count: the formula needs only the proportion and the trials, and rounding it would make the
    width jump up and down as ``m`` grows): 1 for a rule never judged, shrinking with every
    projected span, and by less with each one (diminishing returns).
@@ -49,8 +49,8 @@ from pathlib import Path
 
 from annotator.corpus import ReadReport, read_corpus
 from annotator.errors import InputError
-from annotator.evaluate import evaluate
-from annotator.intervals import Interval, wilson
+from annotator.evaluation.evaluate import evaluate
+from annotator.evaluation.intervals import Interval, wilson
 from annotator.model import Example
 
 #: the share of the batch drawn at random by default
