@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,12 +48,12 @@ AR_NEWS = ROOT / "rules" / "ar-news"
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def dask_client() -> Iterator[Client]:
-    """A LocalCluster of 2 single-threaded worker processes on 127.0.0.1, and a client of it."""
+@contextmanager
+def local_client(workers: int) -> Iterator[Client]:
+    """A LocalCluster of ``workers`` single-threaded worker processes on 127.0.0.1, and a client of it."""
     with (
         LocalCluster(
-            n_workers=2,
+            n_workers=workers,
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
@@ -61,6 +62,13 @@ def dask_client() -> Iterator[Client]:
         ) as local,
         Client(local, set_as_default=False) as client,
     ):
+        yield client
+
+
+@pytest.fixture(scope="module")
+def dask_client() -> Iterator[Client]:
+    """The module's cluster: 2 worker processes."""
+    with local_client(2) as client:
         yield client
 
 
@@ -367,17 +375,7 @@ def test_a_partition_that_kills_every_worker_it_runs_on_stops_the_run_naming_its
     # a real KilledWorker: the task ends its worker process each of the 4 times Dask runs it; on a
     # cluster of its own, so that the module's cluster is not left waiting for its nannies to
     # bring workers back (CI once saw one not return within 180 s after this)
-    with (
-        LocalCluster(
-            n_workers=1,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            scheduler_kwargs={"dashboard": False},
-        ) as local,
-        Client(local, set_as_default=False) as client,
-    ):
+    with local_client(1) as client:
         future = client.submit(os._exit, 1, pure=False)
         part = [[Example("first-one", "x")], [Example("middle", "y"), Example("last-one", "z")]]  # documents
         with pytest.raises(cluster.ClusterError) as stopped:
