@@ -33,13 +33,19 @@ class OverlapPolicy(str, Enum):
 
 @dataclass(frozen=True)
 class Location:
-    """Where something was written: a file relative to the pack, and a 1-based line."""
+    """Where something was written: a file relative to the pack, a 1-based line, and the id of the
+    rule it belongs to (``None``: the pack header, or a place that is no rule's)."""
 
     file: str
     line: int | None = None
+    rule: str | None = None
 
     def __str__(self) -> str:
         return self.file if self.line is None else f"{self.file}:{self.line}"
+
+    def at(self, line: int | None) -> Location:
+        """The same file and rule at another line."""
+        return Location(self.file, line, self.rule)
 
 
 @dataclass(frozen=True)
