@@ -44,6 +44,7 @@ from annotator.rules.loading.terms import TermChecks
 from annotator.rules.macros import BUILTIN_MACROS
 from annotator.rules.markup import MarkupError, parse_markup
 from annotator.rules.model import (
+    HEADER,
     PACK_FILE,
     LabelSpec,
     Location,
@@ -89,15 +90,15 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
 
     # -- reporting ---------------------------------------------------------------------------
 
-    def problem(self, file: str, line: int | None, rule: str | None, message: str) -> None:
-        self.problems.append(Problem(file, line, rule, message))
+    def problem(self, where: Location, message: str) -> None:
+        """Record a problem found at ``where`` (file, line and rule)."""
+        self.problems.append(Problem(where.file, where.line, where.rule, message))
 
     def check_keys(
         self,
         mapping: LocatedDict,
         allowed: set[str],
-        file: str,
-        rule: str | None,
+        where: Location,
         what: str,
         required: Iterable[str] = (),
     ) -> None:
@@ -106,28 +107,28 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
                 hint = difflib.get_close_matches(str(key), sorted(allowed), n=1)
                 suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
                 self.problem(
-                    file,
-                    mapping.line_of(key),
-                    rule,
+                    where.at(mapping.line_of(key)),
                     f"unknown key '{key}' in {what}{suggestion}; "
                     f"expected one of: {', '.join(sorted(allowed))}",
                 )
         for key in required:
             if key not in mapping:
-                self.problem(file, mapping.line, rule, f"{what} needs '{key}'")
+                self.problem(where.at(mapping.line), f"{what} needs '{key}'")
 
     def parse(self, path: Path) -> Any:
         relative = self.relative(path)
         try:
             data, duplicates = load_yaml(path)
         except YamlSyntaxError as error:
-            self.problem(relative, error.line, None, error.message)
+            self.problem(Location(relative, error.line), error.message)
             return None
         except OSError as error:
-            self.problem(relative, None, None, f"cannot read: {error.strerror or error}")
+            self.problem(Location(relative), f"cannot read: {error.strerror or error}")
             return None
         for key, line in duplicates:
-            self.problem(relative, line, None, f"duplicate key '{key}' (the later value would silently win)")
+            self.problem(
+                Location(relative, line), f"duplicate key '{key}' (the later value would silently win)"
+            )
         return data
 
     def relative(self, path: Path) -> str:
@@ -148,7 +149,7 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
             raise RulePackError(
                 str(self.root), [Problem(PACK_FILE, None, None, f"missing: a pack folder needs {PACK_FILE}")]
             )
-        if self.inside_pack(PACK_FILE, PACK_FILE, None, None) is None:  # a link to a file elsewhere
+        if self.inside_pack(PACK_FILE, HEADER) is None:  # a link to a file elsewhere
             raise RulePackError(str(self.root), self.problems)
         header = self.parse(pack_file)
         if header is None and self.problems:
@@ -159,24 +160,22 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
             )
         if EXTENDS_KEY in header:
             return self.load_extending(header)
-        self.check_keys(header, PACK_KEYS, PACK_FILE, None, "pack.yaml", required=("name", "labels"))
+        self.check_keys(header, PACK_KEYS, HEADER, "pack.yaml", required=("name", "labels"))
         for key in EXTENDING_ONLY_KEYS:
             if key in header:
                 self.problem(
-                    PACK_FILE,
-                    header.line_of(key),
-                    None,
+                    HEADER.at(header.line_of(key)),
                     f"'{key}' changes the rules of a base pack: it needs 'extends: BASE_PACK'",
                 )
 
-        name = self.string(header, "name", PACK_FILE, None, default=self.root.name)
+        name = self.string(header, "name", HEADER, default=self.root.name)
         version = str(header.get("version", "0"))
         normalization = self.normalization(header)
         self.normalizer = Normalizer(normalization)
         self.casefold = normalization.casefold
         self.labels = self.label_specs(header)
-        clitics = self.enum(header, "clitics", CliticPolicy, CliticPolicy.EXCLUDE, PACK_FILE, None)
-        overlap = self.enum(header, "overlap", OverlapPolicy, OverlapPolicy.LONGEST, PACK_FILE, None)
+        clitics = self.enum(header, "clitics", CliticPolicy, CliticPolicy.EXCLUDE, HEADER)
+        overlap = self.enum(header, "overlap", OverlapPolicy, OverlapPolicy.LONGEST, HEADER)
         timeout = header.get("match_timeout", 2.0)
         # NaN would switch the limit off and the regex engine treats huge values as "time is up"
         if (
@@ -185,9 +184,7 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
             or not 0 < timeout <= MAX_MATCH_TIMEOUT
         ):
             self.problem(
-                PACK_FILE,
-                header.line_of("match_timeout"),
-                None,
+                HEADER.at(header.line_of("match_timeout")),
                 f"match_timeout must be seconds > 0 and at most {MAX_MATCH_TIMEOUT:g}",
             )
             timeout = 2.0
@@ -196,7 +193,7 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
         rules: list[Rule] = []
         for rule_file in self.rule_files(header):
             rules.extend(self.rules_in(rule_file, clitics))
-        examples = self.examples(header, PACK_FILE, None, None)
+        examples = self.examples(header, HEADER, None)
         profiles = self.profiles(header, rules)
         rules = self.resolve_propagation(rules)
         documents = self.documents(header)
@@ -234,7 +231,7 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
         rules (whose ids must differ from every base rule's), ``disable`` base rules (ids or fnmatch
         patterns) and set base rules' ``priorities``.
         """
-        self.check_keys(header, PACK_KEYS, PACK_FILE, None, "pack.yaml", required=("name", "version"))
+        self.check_keys(header, PACK_KEYS, HEADER, "pack.yaml", required=("name", "version"))
         found = self.base(header)
         if found is None:
             raise RulePackError(str(self.root), self.problems)
@@ -242,21 +239,17 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
         for key in INHERITED_KEYS:
             if key in header:
                 self.problem(
-                    PACK_FILE,
-                    header.line_of(key),
-                    None,
+                    HEADER.at(header.line_of(key)),
                     f"'{key}' comes from the base pack ({base.fingerprint}); a pack that extends "
                     "another cannot set it (change it in the base, or copy the base)",
                 )
         if "profiles" in header:
             self.problem(
-                PACK_FILE,
-                header.line_of("profiles"),
-                None,
+                HEADER.at(header.line_of("profiles")),
                 "a pack that extends another has no profiles of its own: its decisions hold for the one "
                 "base profile it names (extends: {pack: BASE, profile: NAME})",
             )
-        name = self.string(header, "name", PACK_FILE, None, default=self.root.name)
+        name = self.string(header, "name", HEADER, default=self.root.name)
         version = str(header.get("version", "0"))
         self.normalizer = Normalizer(base.normalization)
         self.casefold = base.normalization.casefold
@@ -269,9 +262,7 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
                         if isinstance(header["labels"], LocatedDict)
                         else None
                     )
-                    self.problem(
-                        PACK_FILE, line, None, f"label {label_name} is already a label of the base pack"
-                    )
+                    self.problem(HEADER.at(line), f"label {label_name} is already a label of the base pack")
                 else:
                     self.labels[label_name] = spec
         own_macros = header.get("macros")
@@ -279,9 +270,7 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
             for macro in own_macros:
                 if macro in base_macros and macro not in BUILTIN_MACROS:
                     self.problem(
-                        PACK_FILE,
-                        own_macros.line_of(macro),
-                        None,
+                        HEADER.at(own_macros.line_of(macro)),
                         f"macro {macro} is defined by the base pack",
                     )
         self.macros = dict(base_macros)
@@ -303,13 +292,11 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
         for rule in own:
             if rule.profiles:
                 self.problem(
-                    rule.location.file,
-                    rule.location.line,
-                    rule.id,
+                    rule.location,
                     "'profiles': a pack that extends another has no profiles of its own",
                 )
         own = self.resolve_propagation(own, also=kept)
-        examples = self.examples(header, PACK_FILE, None, None)
+        examples = self.examples(header, HEADER, None)
         if self.problems:
             raise RulePackError(str(self.root), self.problems)
         rules = tuple(kept + [replace(rule, profiles=()) for rule in own])
@@ -340,7 +327,7 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
         value = header[EXTENDS_KEY]
         line = header.line_of(EXTENDS_KEY)
         if isinstance(value, LocatedDict):
-            self.check_keys(value, EXTENDS_KEYS, PACK_FILE, None, "extends", required=("pack",))
+            self.check_keys(value, EXTENDS_KEYS, HEADER, "extends", required=("pack",))
         written, profile = written_base(value)
         if (
             written is None
@@ -348,9 +335,7 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
             or (isinstance(value, LocatedDict) and "profile" in value and not (profile and profile.strip()))
         ):
             self.problem(
-                PACK_FILE,
-                line,
-                None,
+                HEADER.at(line),
                 "'extends' must be a pack folder (relative to this pack, or absolute) or "
                 "{pack: FOLDER, profile: NAME}",
             )
@@ -358,27 +343,27 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
         try:
             folder = base_folder(self.root, written)
         except (OSError, RuntimeError, ValueError) as error:
-            self.problem(PACK_FILE, line, None, f"extends: path {written!r} is not usable: {_why(error)}")
+            self.problem(HEADER.at(line), f"extends: path {written!r} is not usable: {_why(error)}")
             return None
         chain = (*self.chain, self.root.resolve())
         if folder in chain:
             cycle = " -> ".join(str(path) for path in (*chain[chain.index(folder) :], folder))
-            self.problem(PACK_FILE, line, None, f"extends: packs extend each other in a cycle: {cycle}")
+            self.problem(HEADER.at(line), f"extends: packs extend each other in a cycle: {cycle}")
             return None
         if len(chain) > MAX_DEPTH:
-            self.problem(PACK_FILE, line, None, f"extends: more than {MAX_DEPTH} packs extend each other")
+            self.problem(HEADER.at(line), f"extends: more than {MAX_DEPTH} packs extend each other")
             return None
         loader = _PackLoader(folder, chain)
         try:
             pack = loader.load()
         except RulePackError as error:
             for problem in error.problems:
-                self.problem(PACK_FILE, line, None, f"base pack {written}: {problem}")
+                self.problem(HEADER.at(line), f"base pack {written}: {problem}")
             return None
         if profile is not None and profile not in pack.profiles:
             known = ", ".join(pack.profiles) or "none"
             self.problem(
-                PACK_FILE, line, None, f"extends: the base pack has no profile {profile!r}; profiles: {known}"
+                HEADER.at(line), f"extends: the base pack has no profile {profile!r}; profiles: {known}"
             )
             return None
         return pack.with_profile(profile), loader.macros
@@ -392,7 +377,7 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
         under no profile (it runs because the chosen base profile runs it)."""
 
         def moved(location: Location) -> Location:
-            return Location(self.rebased_file(location.file, base_root), location.line)
+            return replace(location, file=self.rebased_file(location.file, base_root))
 
         def example(item: RuleExample) -> RuleExample:
             return replace(
@@ -408,23 +393,21 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
             profiles=(),
         )
 
-    def string(self, mapping: LocatedDict, key: str, file: str, rule: str | None, default: str = "") -> str:
+    def string(self, mapping: LocatedDict, key: str, where: Location, default: str = "") -> str:
         value = mapping.get(key, default)
         if not isinstance(value, str) or (key in mapping and not value.strip()):
-            self.problem(file, mapping.line_of(key), rule, f"'{key}' must be a non-empty string")
+            self.problem(where.at(mapping.line_of(key)), f"'{key}' must be a non-empty string")
             return default
         return value
 
-    def enum(
-        self, mapping: LocatedDict, key: str, enum: Any, default: Any, file: str, rule: str | None
-    ) -> Any:
+    def enum(self, mapping: LocatedDict, key: str, enum: Any, default: Any, where: Location) -> Any:
         if key not in mapping:
             return default
         try:
             return enum(mapping[key])
         except ValueError:
             choices = ", ".join(member.value for member in enum)
-            self.problem(file, mapping.line_of(key), rule, f"'{key}' must be one of: {choices}")
+            self.problem(where.at(mapping.line_of(key)), f"'{key}' must be one of: {choices}")
             return default
 
     def rule_files(self, header: LocatedDict) -> list[Path]:
@@ -435,23 +418,21 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
                 for path in self.root.iterdir()
                 if path.suffix in (".yaml", ".yml") and path.name != PACK_FILE
             )
-            return [path for path in found if self.inside_pack(path.name, path.name, None, None)]
+            return [path for path in found if self.inside_pack(path.name, Location(path.name))]
         if not isinstance(listed, LocatedList) or not all(isinstance(item, str) for item in listed):
-            self.problem(
-                PACK_FILE, header.line_of("rule_files"), None, "'rule_files' must be a list of file names"
-            )
+            self.problem(HEADER.at(header.line_of("rule_files")), "'rule_files' must be a list of file names")
             return []
         files = []
         for index, item in enumerate(listed):
-            path = self.inside_pack(item, PACK_FILE, listed.line_of(index), None)
+            path = self.inside_pack(item, HEADER.at(listed.line_of(index)))
             if path is not None:
                 if path.is_file():
                     files.append(path)
                 else:
-                    self.problem(PACK_FILE, listed.line_of(index), None, f"rule file {item} does not exist")
+                    self.problem(HEADER.at(listed.line_of(index)), f"rule file {item} does not exist")
         return files
 
-    def inside_pack(self, name: str, file: str, line: int | None, rule: str | None) -> Path | None:
+    def inside_pack(self, name: str, where: Location) -> Path | None:
         """Resolve a path written in the pack; refuse anything outside the pack folder.
 
         Symbolic links are followed first, so a link inside the pack that points outside is refused
@@ -461,87 +442,77 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
             candidate = (self.root / name).resolve()
             candidate.is_file()  # raises for a name the file system cannot hold
         except (OSError, ValueError) as error:  # a NUL byte, a name too long, a symlink loop
-            self.problem(file, line, rule, f"path {name!r} is not usable: {_why(error)}")
+            self.problem(where, f"path {name!r} is not usable: {_why(error)}")
             return None
         if not candidate.is_relative_to(self.root.resolve()):
-            self.problem(file, line, rule, f"path {name} points outside the rule pack; keep files inside it")
+            self.problem(where, f"path {name} points outside the rule pack; keep files inside it")
             return None
         return candidate
 
     # -- rules -------------------------------------------------------------------------------
 
     def rules_in(self, path: Path, pack_clitics: CliticPolicy) -> list[Rule]:
-        file = self.relative(path)
+        source = Location(self.relative(path))
         data = self.parse(path)
         if data is None:
             return []
         if not isinstance(data, LocatedDict):
-            self.problem(file, 1, None, "a rule file must be a mapping with a 'rules' list")
+            self.problem(source.at(1), "a rule file must be a mapping with a 'rules' list")
             return []
-        self.check_keys(data, RULE_FILE_KEYS, file, None, "a rule file", required=("rules",))
+        self.check_keys(data, RULE_FILE_KEYS, source, "a rule file", required=("rules",))
         raw_rules = data.get("rules", LocatedList(line=data.line))
         if not isinstance(raw_rules, LocatedList):
-            self.problem(file, data.line_of("rules"), None, "'rules' must be a list")
+            self.problem(source.at(data.line_of("rules")), "'rules' must be a list")
             return []
         rules = []
         for index, raw in enumerate(raw_rules):
             if not isinstance(raw, LocatedDict):
-                self.problem(file, raw_rules.line_of(index), None, "each rule must be a mapping")
+                self.problem(source.at(raw_rules.line_of(index)), "each rule must be a mapping")
                 continue
-            rule = self.rule(raw, file, pack_clitics)
+            rule = self.rule(raw, source.file, pack_clitics)
             if rule is not None:
                 rules.append(rule)
         return rules
 
     def rule(self, raw: LocatedDict, file: str, pack_clitics: CliticPolicy) -> Rule | None:
+        """The rule in mapping ``raw`` of rule file ``file``, or ``None`` after reporting why not."""
         rule_id = raw.get("id")
-        if not isinstance(rule_id, str) or not RULE_ID.match(rule_id):
-            self.problem(file, raw.line, None, "a rule needs an 'id' (letters, digits, '.', '_', '-')")
+        valid_id = isinstance(rule_id, str) and RULE_ID.match(rule_id) is not None
+        if not valid_id:
+            self.problem(Location(file, raw.line), "a rule needs an 'id' (letters, digits, '.', '_', '-')")
             rule_id = f"<rule at line {raw.line}>"
-        elif rule_id in self.rule_ids:
-            self.problem(file, raw.line, rule_id, f"duplicate rule id (first at {self.rule_ids[rule_id]})")
-        else:
-            self.rule_ids[rule_id] = Location(file, raw.line)
-        kind = self.enum(raw, "kind", RuleKind, None, file, rule_id)
+        where = Location(file, raw.line, rule_id)
+        if valid_id and rule_id in self.rule_ids:
+            self.problem(where, f"duplicate rule id (first at {self.rule_ids[rule_id]})")
+        elif valid_id:
+            self.rule_ids[rule_id] = where
+        kind = self.enum(raw, "kind", RuleKind, None, where)
         if "kind" not in raw:
-            self.problem(
-                file,
-                raw.line,
-                rule_id,
-                "a rule needs a 'kind': gazetteer, regex, tokens, trigger or propagate",
-            )
+            self.problem(where, "a rule needs a 'kind': gazetteer, regex, tokens, trigger or propagate")
         allowed = COMMON_RULE_KEYS | (KIND_KEYS[kind] if kind else set().union(*KIND_KEYS.values()))
-        self.check_keys(
-            raw, allowed, file, rule_id, f"a {kind.value if kind else ''} rule".replace("  ", " ")
-        )
+        self.check_keys(raw, allowed, where, f"a {kind.value if kind else ''} rule".replace("  ", " "))
         label = raw.get("label")
         if not isinstance(label, str) or label not in self.labels:
             known = ", ".join(self.labels) or "none declared"
-            self.problem(
-                file, raw.line_of("label"), rule_id, f"unknown label {label!r}; pack labels: {known}"
-            )
+            self.problem(where.at(raw.line_of("label")), f"unknown label {label!r}; pack labels: {known}")
         priority = raw.get("priority", 0)
         if isinstance(priority, bool) or not isinstance(priority, int):
-            self.problem(file, raw.line_of("priority"), rule_id, "'priority' must be an integer")
+            self.problem(where.at(raw.line_of("priority")), "'priority' must be an integer")
             priority = 0
-        clitics = self.enum(raw, "clitics", CliticPolicy, pack_clitics, file, rule_id)
-        location = Location(file, raw.line)
-        config = None
-        if kind is RuleKind.GAZETTEER:
-            config = self.gazetteer(raw, file, rule_id)
-        elif kind is RuleKind.REGEX:
-            config = self.regex_rule(raw, file, rule_id)
-        elif kind is RuleKind.TOKENS:
-            config = self.token_rule(raw, file, rule_id)
-        elif kind is RuleKind.TRIGGER:
-            config = self.trigger_rule(raw, file, rule_id)
-        elif kind is RuleKind.PROPAGATE:
-            config = self.propagate_rule(raw, file, rule_id)
+        clitics = self.enum(raw, "clitics", CliticPolicy, pack_clitics, where)
+        validators = {
+            RuleKind.GAZETTEER: self.gazetteer,
+            RuleKind.REGEX: self.regex_rule,
+            RuleKind.TOKENS: self.token_rule,
+            RuleKind.TRIGGER: self.trigger_rule,
+            RuleKind.PROPAGATE: self.propagate_rule,
+        }
+        config = validators[kind](raw, where) if kind is not None else None
         profiles = raw.get("profiles", [])
         if not isinstance(profiles, list) or not all(isinstance(name, str) and name for name in profiles):
-            self.problem(file, raw.line_of("profiles"), rule_id, "'profiles' must be a list of profile names")
+            self.problem(where.at(raw.line_of("profiles")), "'profiles' must be a list of profile names")
             profiles = []
-        examples = self.examples(raw, file, rule_id, label if isinstance(label, str) else None)
+        examples = self.examples(raw, where, label if isinstance(label, str) else None)
         if config is None or kind is None or not isinstance(label, str) or label not in self.labels:
             return None
         return Rule(
@@ -553,45 +524,42 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
             clitics=clitics,
             description=str(raw.get("description", "")),
             examples=examples,
-            location=location,
+            location=where,
             profiles=tuple(profiles),
         )
 
-    # -- term sources, patterns ----------------------------------------------------------------
-
     # -- examples -----------------------------------------------------------------------------
 
-    def examples(
-        self, raw: LocatedDict, file: str, rule: str | None, rule_label: str | None
-    ) -> tuple[RuleExample, ...]:
+    def examples(self, raw: LocatedDict, where: Location, rule_label: str | None) -> tuple[RuleExample, ...]:
+        """The marked-up ``examples`` of a rule (``where.rule`` set) or of the pack or a profile."""
         items = raw.get("examples", LocatedList(line=raw.line))
         if not isinstance(items, LocatedList):
-            self.problem(file, raw.line_of("examples"), rule, "'examples' must be a list of marked-up texts")
+            self.problem(where.at(raw.line_of("examples")), "'examples' must be a list of marked-up texts")
             return ()
         examples = []
         for index, item in enumerate(items):
             line = items.line_of(index)
             # a list of texts is one document of several paragraphs (for propagate rules)
             parts = item if isinstance(item, list) and item else [item]
-            paragraphs = [self.example(part, file, line, rule) for part in parts]
+            paragraphs = [self.example(part, where.at(line)) for part in parts]
             if all(paragraph is not None for paragraph in paragraphs):
                 first, *following = paragraphs
                 examples.append(replace(first, following=tuple(following)))  # type: ignore[arg-type]
         return tuple(examples)
 
-    def example(self, item: Any, file: str, line: int | None, rule: str | None) -> RuleExample | None:
+    def example(self, item: Any, where: Location) -> RuleExample | None:
         """One marked-up example text, or ``None`` after reporting what is wrong with it."""
         if not isinstance(item, str) or not item.strip():
-            self.problem(file, line, rule, "an example must be a non-empty string such as 'في [القاهرة]'")
+            self.problem(where, "an example must be a non-empty string such as 'في [القاهرة]'")
             return None
         try:
             text, expected = parse_markup(item)
         except MarkupError as error:
-            self.problem(file, line, rule, f"example markup: {error}")
+            self.problem(where, f"example markup: {error}")
             return None
         for span in expected:
-            if span.label is None and rule is None:
-                self.problem(file, line, rule, "pack examples must name labels: [القاهرة](LOC)")
+            if span.label is None and where.rule is None:
+                self.problem(where, "pack examples must name labels: [القاهرة](LOC)")
             elif span.label is not None and span.label not in self.labels:
-                self.problem(file, line, rule, f"example uses unknown label {span.label}")
-        return RuleExample(text, expected, item, Location(file, line))
+                self.problem(where, f"example uses unknown label {span.label}")
+        return RuleExample(text, expected, item, where)

@@ -48,6 +48,10 @@ class Location:
         return Location(self.file, line, self.rule)
 
 
+#: the pack header, ``pack.yaml``: where pack-wide settings are written (no rule's)
+HEADER = Location(PACK_FILE)
+
+
 @dataclass(frozen=True)
 class LabelSpec:
     name: str

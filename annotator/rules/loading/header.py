@@ -18,10 +18,12 @@ from annotator.rules.loading.keys import (
     read_term_file,
 )
 from annotator.rules.model import (
+    HEADER,
     PACK_FILE,
     DocumentSettings,
     Guard,
     LabelSpec,
+    Location,
     Profile,
     Rule,
     default_colour,
@@ -41,9 +43,7 @@ class HeaderChecks:
             return set()
         if not isinstance(raw, LocatedList) or not all(isinstance(item, str) and item for item in raw):
             self.problem(
-                PACK_FILE,
-                header.line_of("disable"),
-                None,
+                HEADER.at(header.line_of("disable")),
                 "'disable' must be a list of base rule ids or patterns",
             )
             return set()
@@ -52,9 +52,7 @@ class HeaderChecks:
             found = {rule.id for rule in inherited if fnmatchcase(rule.id, pattern)}
             if not found:
                 self.problem(
-                    PACK_FILE,
-                    raw.line_of(index),
-                    None,
+                    HEADER.at(raw.line_of(index)),
                     f"disable: {pattern!r} matches no rule the base pack runs",
                 )
             ids |= found
@@ -67,9 +65,7 @@ class HeaderChecks:
             return {}
         if not isinstance(raw, LocatedDict):
             self.problem(
-                PACK_FILE,
-                header.line_of("priorities"),
-                None,
+                HEADER.at(header.line_of("priorities")),
                 "'priorities' must map base rule ids to integers",
             )
             return {}
@@ -78,9 +74,13 @@ class HeaderChecks:
         for rule_id, value in raw.items():
             line = raw.line_of(rule_id)
             if rule_id not in known:
-                self.problem(PACK_FILE, line, str(rule_id), "priorities: no such rule in the base pack")
+                self.problem(
+                    Location(PACK_FILE, line, str(rule_id)), "priorities: no such rule in the base pack"
+                )
             elif isinstance(value, bool) or not isinstance(value, int):
-                self.problem(PACK_FILE, line, str(rule_id), "priorities: the priority must be an integer")
+                self.problem(
+                    Location(PACK_FILE, line, str(rule_id)), "priorities: the priority must be an integer"
+                )
             else:
                 priorities[str(rule_id)] = value
         return priorities
@@ -92,25 +92,21 @@ class HeaderChecks:
             return DocumentSettings()
         line = header.line_of("documents")
         if not isinstance(raw, LocatedDict):
-            self.problem(
-                PACK_FILE, line, None, "'documents' must be a mapping (key, max_examples, max_chars)"
-            )
+            self.problem(HEADER.at(line), "'documents' must be a mapping (key, max_examples, max_chars)")
             return DocumentSettings()
-        self.check_keys(raw, DOCUMENT_KEYS, PACK_FILE, None, "documents")
+        self.check_keys(raw, DOCUMENT_KEYS, HEADER, "documents")
         defaults = DocumentSettings()
         key = raw.get("key", defaults.key)
         if not isinstance(key, str) or not DOCUMENT_KEY.match(key):
             self.problem(
-                PACK_FILE, raw.line_of("key"), None, f"documents.key must look like meta.NAME, got {key!r}"
+                HEADER.at(raw.line_of("key")), f"documents.key must look like meta.NAME, got {key!r}"
             )
             key = defaults.key
         sizes = {}
         for name in ("max_examples", "max_chars"):
             value = raw.get(name, getattr(defaults, name))
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                self.problem(
-                    PACK_FILE, raw.line_of(name), None, f"documents.{name} must be a whole number >= 1"
-                )
+                self.problem(HEADER.at(raw.line_of(name)), f"documents.{name} must be a whole number >= 1")
                 value = getattr(defaults, name)
             sizes[name] = value
         return DocumentSettings(key, **sizes)
@@ -122,46 +118,38 @@ class HeaderChecks:
             return None
         if not isinstance(raw, LocatedDict):
             self.problem(
-                PACK_FILE,
-                header.line_of("guard"),
-                None,
+                HEADER.at(header.line_of("guard")),
                 "'guard' must be a mapping (files, labels, max_rate)",
             )
             return None
-        self.check_keys(raw, GUARD_KEYS, PACK_FILE, None, "guard", required=("files",))
+        self.check_keys(raw, GUARD_KEYS, HEADER, "guard", required=("files",))
         files = raw.get("files", [])
         if isinstance(files, str):
             files = [files]
         if not isinstance(files, list) or not all(isinstance(name, str) for name in files):
-            self.problem(
-                PACK_FILE, raw.line_of("files"), None, "guard.files must be a list of files in the pack"
-            )
+            self.problem(HEADER.at(raw.line_of("files")), "guard.files must be a list of files in the pack")
             return None
         texts: list[str] = []
         for name in files:
-            path = self.inside_pack(name, PACK_FILE, raw.line_of("files"), None)
+            path = self.inside_pack(name, HEADER.at(raw.line_of("files")))
             if path is None:
                 continue
             if not path.is_file():
-                self.problem(PACK_FILE, raw.line_of("files"), None, f"guard file {name} does not exist")
+                self.problem(HEADER.at(raw.line_of("files")), f"guard file {name} does not exist")
                 continue
             try:
                 texts.extend(text for _, text in read_term_file(path))
             except (UnicodeDecodeError, OSError) as error:
-                self.problem(PACK_FILE, raw.line_of("files"), None, f"guard file {name}: {_why(error)}")
+                self.problem(HEADER.at(raw.line_of("files")), f"guard file {name}: {_why(error)}")
         labels = raw.get("labels", list(self.labels))
         if not isinstance(labels, list) or not all(label in self.labels for label in labels):
             known = ", ".join(self.labels)
-            self.problem(
-                PACK_FILE, raw.line_of("labels"), None, f"guard.labels must list pack labels ({known})"
-            )
+            self.problem(HEADER.at(raw.line_of("labels")), f"guard.labels must list pack labels ({known})")
             return None
         rate = raw.get("max_rate", 0.0)
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < float("inf"):
             self.problem(
-                PACK_FILE,
-                raw.line_of("max_rate"),
-                None,
+                HEADER.at(raw.line_of("max_rate")),
                 "guard.max_rate must be spans per 10,000 characters, >= 0",
             )
             return None
@@ -170,29 +158,25 @@ class HeaderChecks:
     def profiles(self, header: LocatedDict, rules: list[Rule]) -> dict[str, Profile]:
         raw = header.get("profiles", LocatedDict(line=header.line))
         if not isinstance(raw, LocatedDict):
-            self.problem(PACK_FILE, header.line_of("profiles"), None, "'profiles' must map names to settings")
+            self.problem(HEADER.at(header.line_of("profiles")), "'profiles' must map names to settings")
             return {}
         profiles = {}
         for name, settings in raw.items():
             line = raw.line_of(name)
             if not isinstance(settings, LocatedDict):
-                self.problem(PACK_FILE, line, None, f"profile {name} must be a mapping (skip, description)")
+                self.problem(HEADER.at(line), f"profile {name} must be a mapping (skip, description)")
                 continue
-            self.check_keys(settings, PROFILE_KEYS, PACK_FILE, None, f"profile {name}")
+            self.check_keys(settings, PROFILE_KEYS, HEADER, f"profile {name}")
             skip = settings.get("skip", [])
             if not isinstance(skip, list) or not all(isinstance(item, str) for item in skip):
-                self.problem(
-                    PACK_FILE, settings.line_of("skip"), None, f"profile {name}: 'skip' lists rule ids"
-                )
+                self.problem(HEADER.at(settings.line_of("skip")), f"profile {name}: 'skip' lists rule ids")
                 continue
-            examples = self.examples(settings, PACK_FILE, None, None)
+            examples = self.examples(settings, HEADER, None)
             profile = Profile(str(name), tuple(skip), str(settings.get("description", "")), examples)
             for pattern in skip:
                 if not Profile("", (pattern,)).skipped(tuple(rules)):
                     self.problem(
-                        PACK_FILE,
-                        settings.line_of("skip"),
-                        None,
+                        HEADER.at(settings.line_of("skip")),
                         f"profile {name}: {pattern!r} matches no rule",
                     )
             profiles[str(name)] = profile
@@ -201,9 +185,7 @@ class HeaderChecks:
                 if name not in profiles:
                     known = ", ".join(profiles) or "none declared"
                     self.problem(
-                        rule.location.file,
-                        rule.location.line,
-                        rule.id,
+                        rule.location,
                         f"'profiles' names {name!r}, which pack.yaml does not declare (profiles: {known})",
                     )
         return profiles
@@ -211,16 +193,14 @@ class HeaderChecks:
     def normalization(self, header: LocatedDict) -> NormalizationOptions:
         options = header.get("normalize", LocatedDict(line=header.line))
         if not isinstance(options, LocatedDict):
-            self.problem(PACK_FILE, header.line_of("normalize"), None, "'normalize' must be a mapping")
+            self.problem(HEADER.at(header.line_of("normalize")), "'normalize' must be a mapping")
             return NormalizationOptions()
-        self.check_keys(options, set(NormalizationOptions.names()), PACK_FILE, None, "normalize")
+        self.check_keys(options, set(NormalizationOptions.names()), HEADER, "normalize")
         values = {}
         for key, value in options.items():
             if key in NormalizationOptions.names():
                 if not isinstance(value, bool):
-                    self.problem(
-                        PACK_FILE, options.line_of(key), None, f"normalize.{key} must be true or false"
-                    )
+                    self.problem(HEADER.at(options.line_of(key)), f"normalize.{key} must be true or false")
                 else:
                     values[key] = value
         return NormalizationOptions(**values)
@@ -231,27 +211,23 @@ class HeaderChecks:
         if raw is None:
             return specs
         if not isinstance(raw, LocatedDict) or not raw:
-            self.problem(
-                PACK_FILE, header.line_of("labels"), None, "'labels' must map label names to settings"
-            )
+            self.problem(HEADER.at(header.line_of("labels")), "'labels' must map label names to settings")
             return specs
         for index, (name, settings) in enumerate(raw.items()):
             line = raw.line_of(name)
             if not isinstance(name, str) or not LABEL_NAME.match(name):
-                self.problem(
-                    PACK_FILE, line, None, f"label name {name!r} must be a letter then letters/digits/_/-"
-                )
+                self.problem(HEADER.at(line), f"label name {name!r} must be a letter then letters/digits/_/-")
                 continue
             settings = settings if settings is not None else LocatedDict(line=line)
             if not isinstance(settings, LocatedDict):
                 self.problem(
-                    PACK_FILE, line, None, f"label {name} settings must be a mapping (colour, description)"
+                    HEADER.at(line), f"label {name} settings must be a mapping (colour, description)"
                 )
                 continue
-            self.check_keys(settings, LABEL_KEYS, PACK_FILE, None, f"label {name}")
+            self.check_keys(settings, LABEL_KEYS, HEADER, f"label {name}")
             colour = settings.get("colour", settings.get("color", default_colour(index)))
             if not isinstance(colour, str) or not COLOUR.match(colour):
-                self.problem(PACK_FILE, line, None, f"label {name} colour must look like #1a2b3c")
+                self.problem(HEADER.at(line), f"label {name} colour must look like #1a2b3c")
                 colour = default_colour(index)
             specs[name] = LabelSpec(name, colour.lower(), str(settings.get("description", "")))
         return specs

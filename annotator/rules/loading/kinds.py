@@ -24,6 +24,7 @@ from annotator.rules.macros import (
 from annotator.rules.model import (
     PROPAGATION_FORMS,
     GazetteerRule,
+    Location,
     PropagateRule,
     RegexRule,
     Rule,
@@ -38,61 +39,59 @@ from annotator.rules.yaml_source import LocatedDict
 class KindChecks:
     """One validator per rule kind: gazetteer, regex, trigger, propagate and token rules."""
 
-    def gazetteer(self, raw: LocatedDict, file: str, rule: str) -> GazetteerRule | None:
+    def gazetteer(self, raw: LocatedDict, where: Location) -> GazetteerRule | None:
         if "terms" not in raw and "files" not in raw:
-            self.problem(file, raw.line, rule, "a gazetteer rule needs 'terms' or 'files'")
+            self.problem(where, "a gazetteer rule needs 'terms' or 'files'")
             return None
         reported = len(self.problems)
-        terms = self.terms(raw, file, rule)
+        terms = self.terms(raw, where)
         if not terms:
             if len(self.problems) == reported:
-                self.problem(file, raw.line, rule, "the gazetteer has no terms")
+                self.problem(where, "the gazetteer has no terms")
             return None
         return GazetteerRule(TermSource(terms=terms, files=_file_names(raw.get("files"))))
 
-    def regex_rule(self, raw: LocatedDict, file: str, rule: str) -> RegexRule | None:
+    def regex_rule(self, raw: LocatedDict, where: Location) -> RegexRule | None:
         if "pattern" not in raw:
-            self.problem(file, raw.line, rule, "a regex rule needs 'pattern'")
+            self.problem(where, "a regex rule needs 'pattern'")
             return None
-        pattern = self.compile_pattern(raw.get("pattern"), file, raw.line_of("pattern"), rule, "'pattern'")
+        pattern = self.compile_pattern(raw.get("pattern"), where.at(raw.line_of("pattern")), "'pattern'")
         if pattern is None:
             return None
         group = raw.get("group", 0)
         compiled = compile_pattern(pattern, self.regex_flags)  # the same compile as above: cached
         if isinstance(group, bool) or not isinstance(group, int | str):
-            self.problem(file, raw.line_of("group"), rule, "'group' must be a group number or name")
+            self.problem(where.at(raw.line_of("group")), "'group' must be a group number or name")
             return None
         if (isinstance(group, int) and not 0 <= group <= compiled.groups) or (
             isinstance(group, str) and group not in compiled.groupindex
         ):
-            self.problem(file, raw.line_of("group"), rule, f"the pattern has no group {group!r}")
+            self.problem(where.at(raw.line_of("group")), f"the pattern has no group {group!r}")
             return None
         requires = raw.get("requires", [])
         if not isinstance(requires, list) or not all(
             isinstance(item, str) and item.strip() for item in requires
         ):
-            self.problem(
-                file, raw.line_of("requires"), rule, "'requires' must be a list of non-empty strings"
-            )
+            self.problem(where.at(raw.line_of("requires")), "'requires' must be a list of non-empty strings")
             return None
         normalised = tuple(dict.fromkeys(self.normalizer.normalize_term(item) for item in requires))
         return RegexRule(pattern, group, normalised)
 
-    def trigger_rule(self, raw: LocatedDict, file: str, rule: str) -> TriggerRule | None:
+    def trigger_rule(self, raw: LocatedDict, where: Location) -> TriggerRule | None:
         for key in ("trigger", "target"):
             if key not in raw:
-                self.problem(file, raw.line, rule, f"a trigger rule needs '{key}'")
+                self.problem(where, f"a trigger rule needs '{key}'")
         position = raw.get("position", "before")
         if position not in ("before", "after"):
-            self.problem(file, raw.line_of("position"), rule, "'position' must be before or after")
+            self.problem(where.at(raw.line_of("position")), "'position' must be before or after")
         between = self.compile_pattern(
-            raw.get("between", r"\s+"), file, raw.line_of("between"), rule, "'between'"
+            raw.get("between", r"\s+"), where.at(raw.line_of("between")), "'between'"
         )
-        trigger = self.term_source(raw.get("trigger"), file, raw.line_of("trigger"), rule, "'trigger'")
+        trigger = self.term_source(raw.get("trigger"), where.at(raw.line_of("trigger")), "'trigger'")
         # the target is compiled once, as the engine runs it: joined to 'between'
         raw_target = raw.get("target")
         target_line = raw.line_of("target")
-        target = self.term_source(raw_target, file, target_line, rule, "'target'", validate=False)
+        target = self.term_source(raw_target, where.at(target_line), "'target'", validate=False)
         if trigger is None or target is None or between is None or position not in ("before", "after"):
             return None
         target_regex = target_source_regex(target.pattern, target.terms)
@@ -104,21 +103,19 @@ class KindChecks:
         if alone is not None:
             written = raw_target.get("pattern") if isinstance(raw_target, LocatedDict) else raw_target
             what = "'target' pattern" if isinstance(raw_target, LocatedDict) else "'target'"
-            self.problem(file, target_line, rule, f"{what} is not a valid regex: {alone} in {written!r}")
+            self.problem(where.at(target_line), f"{what} is not a valid regex: {alone} in {written!r}")
         else:
             message = f"'target' after 'between' is not a valid regex: {joined_error}"
-            self.problem(file, target_line, rule, message)
+            self.problem(where.at(target_line), message)
         return None
 
-    def propagate_rule(self, raw: LocatedDict, file: str, rule: str) -> PropagateRule | None:
+    def propagate_rule(self, raw: LocatedDict, where: Location) -> PropagateRule | None:
         sources = raw.get("from")
         if isinstance(sources, str):
             sources = [sources]
         if not isinstance(sources, list) or not sources or not all(isinstance(s, str) and s for s in sources):
             self.problem(
-                file,
-                raw.line_of("from") if "from" in raw else raw.line,
-                rule,
+                where.at(raw.line_of("from") if "from" in raw else raw.line),
                 "a propagate rule needs 'from': the ids (or id patterns) of the rules it propagates",
             )
             return None
@@ -129,23 +126,23 @@ class KindChecks:
             or not all(isinstance(form, str) and form in PROPAGATION_FORMS for form in forms)
         ):
             self.problem(
-                file, raw.line_of("forms"), rule, f"'forms' must list some of: {', '.join(PROPAGATION_FORMS)}"
+                where.at(raw.line_of("forms")), f"'forms' must list some of: {', '.join(PROPAGATION_FORMS)}"
             )
             return None
         exclude: tuple[str, ...] = ()
         if "exclude" in raw:
-            excluded = self.term_source(raw["exclude"], file, raw.line_of("exclude"), rule, "'exclude'")
+            excluded = self.term_source(raw["exclude"], where.at(raw.line_of("exclude")), "'exclude'")
             if excluded is None:
                 return None
             if excluded.is_pattern:
                 self.problem(
-                    file, raw.line_of("exclude"), rule, "'exclude' takes terms or files, not a pattern"
+                    where.at(raw.line_of("exclude")), "'exclude' takes terms or files, not a pattern"
                 )
                 return None
             exclude = excluded.terms
         min_chars = raw.get("min_chars", 3)
         if isinstance(min_chars, bool) or not isinstance(min_chars, int) or min_chars < 1:
-            self.problem(file, raw.line_of("min_chars"), rule, "'min_chars' must be a whole number >= 1")
+            self.problem(where.at(raw.line_of("min_chars")), "'min_chars' must be a whole number >= 1")
             return None
         return PropagateRule(tuple(sources), tuple(dict.fromkeys(forms)), exclude, min_chars)
 
@@ -161,7 +158,7 @@ class KindChecks:
             if not isinstance(config, PropagateRule):
                 resolved.append(rule)
                 continue
-            file, line = rule.location.file, rule.location.line
+            where = rule.location
             ids: list[str] = []
             for pattern in config.sources:
                 found = [
@@ -170,13 +167,11 @@ class KindChecks:
                     if fnmatchcase(other.id, pattern) and other.kind is not RuleKind.PROPAGATE
                 ]
                 if not found:
-                    self.problem(file, line, rule.id, f"'from': {pattern!r} names no rule to propagate from")
+                    self.problem(where, f"'from': {pattern!r} names no rule to propagate from")
                 for other in found:
                     if other.label != rule.label:
                         self.problem(
-                            file,
-                            line,
-                            rule.id,
+                            where,
                             f"'from': {other.id} tags {other.label}, this rule {rule.label}; "
                             "propagate from rules of the same label",
                         )
@@ -185,9 +180,9 @@ class KindChecks:
             resolved.append(replace(rule, config=replace(config, sources=tuple(ids))))
         return resolved
 
-    def token_rule(self, raw: LocatedDict, file: str, rule: str) -> TokenRule | None:
+    def token_rule(self, raw: LocatedDict, where: Location) -> TokenRule | None:
         if ("pattern" in raw) == ("patterns" in raw):
-            self.problem(file, raw.line, rule, "a tokens rule needs exactly one of 'pattern' or 'patterns'")
+            self.problem(where, "a tokens rule needs exactly one of 'pattern' or 'patterns'")
             return None
         patterns = [raw["pattern"]] if "pattern" in raw else raw["patterns"]
         line = raw.line_of("pattern" if "pattern" in raw else "patterns")
@@ -200,15 +195,13 @@ class KindChecks:
             )
         ):
             self.problem(
-                file, line, rule, "token patterns must be lists of token mappings (spaCy Matcher syntax)"
+                where.at(line), "token patterns must be lists of token mappings (spaCy Matcher syntax)"
             )
             return None
         converted = [self.token_pattern(pattern) for pattern in patterns]
         if _uses_regex(converted):
             self.problem(
-                file,
-                line,
-                rule,
+                where.at(line),
                 "token patterns may not use REGEX: spaCy runs it without the pack's time limit; "
                 "write a regex rule instead",
             )
@@ -217,7 +210,7 @@ class KindChecks:
 
         messages = validate_token_patterns(converted)
         for message in messages:
-            self.problem(file, line, rule, f"bad token pattern: {message}")
+            self.problem(where.at(line), f"bad token pattern: {message}")
         if messages:
             return None
         anchors = self.token_anchors(converted)

@@ -19,7 +19,7 @@ from annotator.rules.macros import (
     expand_macros,
     terms_to_regex,
 )
-from annotator.rules.model import PACK_FILE
+from annotator.rules.model import HEADER
 from annotator.rules.yaml_source import LocatedDict
 
 
@@ -29,28 +29,28 @@ class MacroChecks:
     def read_macros(self, header: LocatedDict) -> None:
         raw = header.get("macros", LocatedDict(line=header.line))
         if not isinstance(raw, LocatedDict):
-            self.problem(PACK_FILE, header.line_of("macros"), None, "'macros' must map NAMES to regexes")
+            self.problem(HEADER.at(header.line_of("macros")), "'macros' must map NAMES to regexes")
             return
         from_terms: set[str] = set()  # built by terms_to_regex: escaped, valid by construction
         for name, value in raw.items():
             line = raw.line_of(name)
             if not isinstance(name, str) or not regex.fullmatch(r"[A-Z][A-Z0-9_]*", name):
-                self.problem(PACK_FILE, line, None, f"macro name {name!r} must be UPPER_CASE")
+                self.problem(HEADER.at(line), f"macro name {name!r} must be UPPER_CASE")
                 continue
             if name in BUILTIN_MACROS:
-                self.problem(PACK_FILE, line, None, f"macro {name} is built in and cannot be redefined")
+                self.problem(HEADER.at(line), f"macro {name} is built in and cannot be redefined")
                 continue
             if isinstance(value, str):
                 self.macros[name] = self.normalizer.translate_pattern(value)
             elif isinstance(value, LocatedDict):
-                self.check_keys(value, MACRO_SOURCE_KEYS, PACK_FILE, None, f"macro {name}")
-                terms = self.terms(value, PACK_FILE, None)
+                self.check_keys(value, MACRO_SOURCE_KEYS, HEADER, f"macro {name}")
+                terms = self.terms(value, HEADER)
                 if not terms:
-                    self.problem(PACK_FILE, line, None, f"macro {name} has no terms")
+                    self.problem(HEADER.at(line), f"macro {name} has no terms")
                 self.macros[name] = terms_to_regex(terms)
                 from_terms.add(name)
             else:
-                self.problem(PACK_FILE, line, None, f"macro {name} must be a regex string or terms/files")
+                self.problem(HEADER.at(line), f"macro {name} must be a regex string or terms/files")
         for name in list(self.macros):
             if name in BUILTIN_MACROS:
                 continue
@@ -63,10 +63,10 @@ class MacroChecks:
                 if name not in from_terms:
                     compile_pattern(MACRO_REFERENCE.sub("(?:)", self.macros[name]))
             except MacroError as error:
-                self.problem(PACK_FILE, raw.line_of(name), None, f"macro {name}: {error}")
+                self.problem(HEADER.at(raw.line_of(name)), f"macro {name}: {error}")
                 self.macros.pop(name)
             except (regex.error, RecursionError) as error:
                 self.problem(
-                    PACK_FILE, raw.line_of(name), None, f"macro {name} is not a valid regex: {_why(error)}"
+                    HEADER.at(raw.line_of(name)), f"macro {name} is not a valid regex: {_why(error)}"
                 )
                 self.macros.pop(name)
