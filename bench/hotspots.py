@@ -136,8 +136,8 @@ def record_regex_calls(annotator: Annotator) -> list[RegexCall]:
     for compiled in compiled_regexes:
         rule = ids[compiled.rule_index]
         # an anchored rule only ever runs anchored: its whole-text scanner is never compiled
-        if compiled.anchored is not None:
-            compiled.anchored = RecordingPattern(compiled.anchored, rule, calls)
+        if compiled.at_starts is not None:
+            compiled.at_starts = RecordingPattern(compiled.at_starts, rule, calls)
         else:
             compiled._scanner = RecordingPattern(compiled.scanner, rule, calls)
     return calls

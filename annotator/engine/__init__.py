@@ -23,6 +23,7 @@ from dataclasses import replace
 
 from annotator.arabic import NormalizedText, Normalizer
 from annotator.engine.documents import split_documents
+from annotator.engine.term_keys import TermKeys
 from annotator.errors import TimeLimitExceeded
 from annotator.matchers.alarm import AlarmExpired, TextAlarm
 from annotator.matchers.propagate import NameMemory, Propagator
@@ -54,50 +55,49 @@ class Annotator:
         self._terms = TermIndex()
         self._regexes: list[CompiledRegex] = []
         self._triggers: dict[int, CompiledTrigger] = {}
-        self._anchor_slots: dict[int, int] = {}  # term-index slot -> token rule index
-        self._required: dict[int, int] = {}  # regex rule index -> the anchor id of its 'requires' strings
+        #: regex rule index -> the prefix key of the strings it requires
+        self._required_key: dict[int, int] = {}
         token_rules = []
         self._propagators: list[Propagator] = []
         self._propagated_from: dict[str, int] = {}  # source rule id -> propagator
-        rule_count = len(pack.rules)
+        keys = self._keys = TermKeys(len(pack.rules))
         for index, rule in enumerate(pack.rules):
             config = rule.config
             if isinstance(config, GazetteerRule):
-                self._terms.add(index, config.source.terms, rule.clitics)
+                self._terms.add(keys.own_terms(index), config.source.terms, rule.clitics)
             elif isinstance(config, RegexRule):
                 self._regexes.append(
                     CompiledRegex(index, config.pattern, config.group, rule.clitics, ignore_case, timeout)
                 )
                 if config.requires:
-                    self._required[index] = 2 * rule_count + index
-                    self._terms.add_anchors(2 * rule_count + index, config.requires)
+                    self._required_key[index] = keys.required_string(index)
+                    self._terms.add_prefixes(keys.required_string(index), config.requires)
             elif isinstance(config, TriggerRule):
                 self._triggers[index] = CompiledTrigger(index, config, rule.clitics, ignore_case, timeout)
                 if not config.trigger.is_pattern:
-                    self._terms.add(index, config.trigger.terms, rule.clitics)
+                    self._terms.add(keys.own_terms(index), config.trigger.terms, rule.clitics)
             elif isinstance(config, TokenRule):
                 token_rules.append((index, config.patterns, rule.clitics))
-                if config.anchors:
-                    self._terms.add(rule_count + index, config.anchors, rule.clitics)
-                    self._anchor_slots[rule_count + index] = index
+                if config.required_words:
+                    self._terms.add(keys.required_word(index), config.required_words, rule.clitics)
             elif isinstance(config, PropagateRule):
                 for source in config.sources:
                     self._propagated_from.setdefault(source, len(self._propagators))
                 self._propagators.append(Propagator(rule.id, rule.label, config, rule.clitics))
         # regex rules (and trigger patterns) whose matches start with known literals run only where
         # the shared automaton saw one of those
-        self._anchored: set[int] = set()
+        self._prefix_gated: set[int] = set()
         for compiled in [
             *self._regexes,
             *(t.trigger_regex for t in self._triggers.values() if t.trigger_regex),
         ]:
             if compiled.prefixes is not None:
-                self._terms.add_anchors(compiled.rule_index, compiled.prefixes)
-                self._anchored.add(compiled.rule_index)
+                self._terms.add_prefixes(keys.prefix(compiled.rule_index), compiled.prefixes)
+                self._prefix_gated.add(compiled.rule_index)
         self._always_tokens = {
             index
             for index, rule in enumerate(pack.rules)
-            if rule.kind is RuleKind.TOKENS and not rule.config.anchors  # type: ignore[union-attr]
+            if rule.kind is RuleKind.TOKENS and not rule.config.required_words  # type: ignore[union-attr]
         }
         self._token_rules = token_rules
         self._tokens = None
@@ -151,29 +151,31 @@ class Annotator:
             with self._alarm.armed(limit) as guarded:
                 triggers: dict[int, list[tuple[int, int]]] = {}
                 token_rules: set[int] = set(self._always_tokens)
-                rule_count = len(self._ids)
-                term_hits, anchors = self._terms.scan_all(norm)
-                anchored = self._anchored
-                required = self._required
-                for start, end, slot in term_hits:
-                    if slot >= rule_count:
-                        token_rules.add(self._anchor_slots[slot])
-                    elif slot in self._triggers:
-                        triggers.setdefault(slot, []).append((start, end))
+                keys = self._keys
+                term_hits, prefix_starts = self._terms.scan_all(norm)
+                gated = self._prefix_gated
+                required_key = self._required_key
+                for start, end, key in term_hits:
+                    if keys.is_required_word(key):
+                        token_rules.add(keys.token_rule_of(key))
+                    elif key in self._triggers:
+                        triggers.setdefault(key, []).append((start, end))
                     else:
-                        hits.append((start, end, slot))
-                # an anchored rule runs only where the scan saw one of its prefixes, at those places
+                        hits.append((start, end, key))
+                # a prefix-gated rule runs only where the scan saw one of its prefixes, at those places
                 for compiled in self._regexes:
                     current = compiled.rule_index
-                    if current in required and required[current] not in anchors:
+                    if current in required_key and required_key[current] not in prefix_starts:
                         continue  # none of the strings it requires is in the text
-                    if current not in anchored or current in anchors:
-                        starts = anchors[current] if current in anchored else None
+                    prefix = keys.prefix(current)
+                    if current not in gated or prefix in prefix_starts:
+                        starts = prefix_starts[prefix] if current in gated else None
                         hits.extend(compiled.find(norm, starts, guarded))
                 for current, trigger in self._triggers.items():
                     found = triggers.get(current, [])
-                    if current not in anchored or current in anchors:
-                        starts = anchors[current] if current in anchored else None
+                    prefix = keys.prefix(current)
+                    if current not in gated or prefix in prefix_starts:
+                        starts = prefix_starts[prefix] if current in gated else None
                         found.extend(hit[:2] for hit in trigger.triggers(norm, starts, guarded))
                     if found:
                         hits.extend(trigger.targets(norm, found, guarded))

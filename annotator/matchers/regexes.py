@@ -40,7 +40,7 @@ _REGEX_WORD: dict[str, bool] = CharTable(lambda char: regex.match(r"\w", char) i
 
 
 def left_edge_holds(text: str, start: int) -> bool:
-    """Whether ``LEFT_EDGE`` matches at ``start``, decided in Python (a regex call per anchor cost
+    """Whether ``LEFT_EDGE`` matches at ``start``, decided in Python (a regex call per start position cost
     more than the rest of the test): a word start, a non-word character, or a word character after
     a proclitic sequence ([وف]?[بكل] or [وف]) that starts its word."""
     if start == 0:
@@ -92,14 +92,15 @@ class CompiledRegex:
         #: literal strings every match starts with (None: the whole text is scanned)
         self.prefixes = literal_prefixes(pattern, ignore_case)
         self._scanner: regex.Pattern | None = None
-        self.anchored: regex.Pattern | None = None
+        #: the pattern tried at given start positions (None: the rule has no literal prefixes)
+        self.at_starts: regex.Pattern | None = None
         if self.prefixes is None:
             self.has_fused = FUSED_GROUP in self.scanner.groupindex
         else:
-            # anchored runs check LEFT_EDGE apart and match the pattern exactly as the pack loader
+            # runs at given starts check LEFT_EDGE apart and match the pattern exactly as the pack loader
             # compiled it to validate it, so that this compile is a hit in regex's own cache
-            self.anchored = compile_pattern(pattern, self.flags)
-            self.has_fused = FUSED_GROUP in self.anchored.groupindex
+            self.at_starts = compile_pattern(pattern, self.flags)
+            self.has_fused = FUSED_GROUP in self.at_starts.groupindex
 
     @property
     def scanner(self) -> regex.Pattern:
@@ -120,13 +121,13 @@ class CompiledRegex:
         """
         hits = []
         limit = None if guarded else time_limit(self.timeout, text)
-        if starts is None or self.anchored is None:
+        if starts is None or self.at_starts is None:
             if limit is None:
                 matches: Iterable[regex.Match] = self.scanner.finditer(text)
             else:
                 matches = self.scanner.finditer(text, timeout=limit)
         else:
-            matches = self._anchored(self.anchored, text, starts, limit)
+            matches = self._matches_at(self.at_starts, text, starts, limit)
         try:
             for found in matches:
                 start, end = found.span(self.group)
@@ -146,7 +147,7 @@ class CompiledRegex:
             if left_edge_holds(text, start):
                 yield start
 
-    def _anchored(
+    def _matches_at(
         self, pattern: regex.Pattern, text: str, starts: Iterable[int], limit: float | None
     ) -> Iterable[regex.Match]:
         """The matches of ``scanner.finditer``, tried only at ``starts``; under the same time limit

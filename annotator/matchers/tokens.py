@@ -4,7 +4,7 @@ spaCy's tokenizer keeps proclitics on the token ("وبطرابلس" is one token
 token extension ``stems``: the token itself and what remains after each possible proclitic (and the
 article restored in the fused "لل" form). The rule language's ``WORD`` key compiles to
 ``{"_": {"stems": {"INTERSECTS": [...]}}}``, so ``{"WORD": "وزارة"}`` also matches "ووزارة".
-Texts are tokenised only when they contain one of a rule's anchor words.
+Texts are tokenised only when they contain one of a rule's required words.
 """
 
 from __future__ import annotations

@@ -127,7 +127,8 @@ class RegexRule:
 @dataclass(frozen=True)
 class TokenRule:
     patterns: tuple[Any, ...]  # spaCy Matcher patterns (lists of token dicts), values normalised
-    anchors: tuple[str, ...]  # normalised words one of which must occur for the rule to fire
+    #: normalised words one of which a text must contain for the rule to fire (empty: run on every text)
+    required_words: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -213,8 +213,10 @@ class KindChecks:
             self.problem(where.at(line), f"bad token pattern: {message}")
         if messages:
             return None
-        anchors = self.token_anchors(converted)
-        return TokenRule(tuple(json.dumps(pattern, ensure_ascii=False) for pattern in converted), anchors)
+        required_words = self.token_required_words(converted)
+        return TokenRule(
+            tuple(json.dumps(pattern, ensure_ascii=False) for pattern in converted), required_words
+        )
 
     def token_pattern(self, pattern: list[dict]) -> list[dict]:
         """Normalise the literal values of a token pattern and expand the WORD shorthand."""
@@ -245,9 +247,9 @@ class KindChecks:
         return converted
 
     @staticmethod
-    def token_anchors(patterns: list[list[dict]]) -> tuple[str, ...]:
+    def token_required_words(patterns: list[list[dict]]) -> tuple[str, ...]:
         """Words one of which every match must contain (empty: the rule must run on every text)."""
-        anchors: set[str] = set()
+        required: set[str] = set()
         for pattern in patterns:
             found = None
             for token in pattern:
@@ -263,5 +265,5 @@ class KindChecks:
                     break
             if found is None:
                 return ()
-            anchors.update(found)
-        return tuple(sorted(anchors))
+            required.update(found)
+        return tuple(sorted(required))
