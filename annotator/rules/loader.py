@@ -1,9 +1,14 @@
 """Load a rule pack folder into a validated ``RulePack``, collecting EVERY problem at once.
 
 A pack is a folder with ``pack.yaml`` (labels, policies, macros), rule files (``*.yaml``) and plain
-gazetteer text files. A pack may ``extends`` another (see ``_PackLoader.load_extending``): it
-inherits the base's policies, labels, macros and rules (as one of its profiles runs them), may
-disable some of those rules or change their priority, and adds rules of its own.
+gazetteer text files. A pack may ``extends`` another (see ``loading.extending``): it inherits the
+base's policies, labels, macros and rules (as one of its profiles runs them), may disable some of
+those rules or change their priority, and adds rules of its own.
+
+``_PackLoader`` holds the shared state (labels, macros, rule ids, the problems found), reads the
+YAML, and walks the pack and its rule files; the checks of each part live in ``annotator.rules.
+loading``, one mixin per concern: the header's policies, extending a base pack, macros, term
+sources and patterns, one validator per rule kind, and examples.
 
 The loader checks every key strictly (unknown keys are errors, with a suggestion), every label,
 macro, regex, token pattern and file path, and raises one ``RulePackError`` listing all problems
@@ -13,9 +18,7 @@ with file, line and rule id.
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +26,13 @@ import regex
 
 from annotator.arabic import CliticPolicy, Normalizer
 from annotator.errors import Problem, RulePackError
-from annotator.rules.extends import EXTENDS_KEY, MAX_DEPTH, base_folder, written_base
+from annotator.rules.extends import EXTENDS_KEY
+from annotator.rules.loading.examples import ExampleChecks
+from annotator.rules.loading.extending import ExtendingChecks
 from annotator.rules.loading.header import HeaderChecks
 from annotator.rules.loading.keys import (
     COMMON_RULE_KEYS,
     EXTENDING_ONLY_KEYS,
-    EXTENDS_KEYS,
-    INHERITED_KEYS,
     KIND_KEYS,
     MAX_MATCH_TIMEOUT,
     PACK_KEYS,
@@ -42,7 +45,6 @@ from annotator.rules.loading.kinds import KindChecks
 from annotator.rules.loading.macros import MacroChecks
 from annotator.rules.loading.terms import TermChecks
 from annotator.rules.macros import BUILTIN_MACROS
-from annotator.rules.markup import MarkupError, parse_markup
 from annotator.rules.model import (
     HEADER,
     PACK_FILE,
@@ -50,7 +52,6 @@ from annotator.rules.model import (
     Location,
     OverlapPolicy,
     Rule,
-    RuleExample,
     RuleKind,
     RulePack,
 )
@@ -72,7 +73,7 @@ def select_profile(pack: RulePack, profile: str | None) -> RulePack:
     return pack.with_profile(profile)
 
 
-class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
+class _PackLoader(HeaderChecks, ExtendingChecks, MacroChecks, TermChecks, KindChecks, ExampleChecks):
     def __init__(self, root: Path, chain: tuple[Path, ...] = ()) -> None:
         self.root = root
         #: the resolved folders of the packs that extend this one, outermost first (cycle detection)
@@ -220,179 +221,6 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
         )
         return pack.with_profile(None)
 
-    # -- a pack that extends another ---------------------------------------------------------------
-
-    def load_extending(self, header: LocatedDict) -> RulePack:
-        """The pack in ``pack.yaml`` ``header``, which extends a base pack.
-
-        It inherits the base's labels, normalisation, clitic and overlap policies, time limit,
-        macros, document settings, guard, and the base's rules as the named profile (or the
-        default) runs them; not the base's pack examples or profiles. It may add labels, macros and
-        rules (whose ids must differ from every base rule's), ``disable`` base rules (ids or fnmatch
-        patterns) and set base rules' ``priorities``.
-        """
-        self.check_keys(header, PACK_KEYS, HEADER, "pack.yaml", required=("name", "version"))
-        found = self.base(header)
-        if found is None:
-            raise RulePackError(str(self.root), self.problems)
-        base, base_macros = found
-        for key in INHERITED_KEYS:
-            if key in header:
-                self.problem(
-                    HEADER.at(header.line_of(key)),
-                    f"'{key}' comes from the base pack ({base.fingerprint}); a pack that extends "
-                    "another cannot set it (change it in the base, or copy the base)",
-                )
-        if "profiles" in header:
-            self.problem(
-                HEADER.at(header.line_of("profiles")),
-                "a pack that extends another has no profiles of its own: its decisions hold for the one "
-                "base profile it names (extends: {pack: BASE, profile: NAME})",
-            )
-        name = self.string(header, "name", HEADER, default=self.root.name)
-        version = str(header.get("version", "0"))
-        self.normalizer = Normalizer(base.normalization)
-        self.casefold = base.normalization.casefold
-        self.labels = {label.name: label for label in base.labels}
-        if "labels" in header:
-            for label_name, spec in self.label_specs(header).items():
-                if label_name in self.labels:
-                    line = (
-                        header["labels"].line_of(label_name)
-                        if isinstance(header["labels"], LocatedDict)
-                        else None
-                    )
-                    self.problem(HEADER.at(line), f"label {label_name} is already a label of the base pack")
-                else:
-                    self.labels[label_name] = spec
-        own_macros = header.get("macros")
-        if isinstance(own_macros, LocatedDict):
-            for macro in own_macros:
-                if macro in base_macros and macro not in BUILTIN_MACROS:
-                    self.problem(
-                        HEADER.at(own_macros.line_of(macro)),
-                        f"macro {macro} is defined by the base pack",
-                    )
-        self.macros = dict(base_macros)
-        self.read_macros(header)
-
-        inherited = [self.rebased(rule, base.path) for rule in base.rules]
-        for rule in base.all_rules:
-            self.rule_ids.setdefault(rule.id, self.rebased(rule, base.path).location)
-        disabled = self.disabled(header, inherited)
-        priorities = self.priorities(header, inherited)
-        kept = [
-            replace(rule, priority=priorities.get(rule.id, rule.priority))
-            for rule in inherited
-            if rule.id not in disabled
-        ]
-        own: list[Rule] = []
-        for rule_file in self.rule_files(header):
-            own.extend(self.rules_in(rule_file, base.clitics))
-        for rule in own:
-            if rule.profiles:
-                self.problem(
-                    rule.location,
-                    "'profiles': a pack that extends another has no profiles of its own",
-                )
-        own = self.resolve_propagation(own, also=kept)
-        examples = self.examples(header, HEADER, None)
-        if self.problems:
-            raise RulePackError(str(self.root), self.problems)
-        rules = tuple(kept + [replace(rule, profiles=()) for rule in own])
-        guard = base.guard
-        if guard is not None:
-            guard = replace(guard, files=tuple(self.rebased_file(file, base.path) for file in guard.files))
-        return RulePack(
-            name=name,
-            version=version,
-            path=self.root.resolve(),
-            labels=tuple(self.labels.values()),
-            rules=rules,
-            normalization=base.normalization,
-            clitics=base.clitics,
-            overlap=base.overlap,
-            match_timeout=base.match_timeout,
-            description=str(header.get("description", "")),
-            examples=examples,
-            profiles={},
-            documents=base.documents,
-            guard=guard,
-            written=rules,
-        )
-
-    def base(self, header: LocatedDict) -> tuple[RulePack, dict[str, str]] | None:
-        """The base pack ``extends`` names, narrowed to its profile, and the macros it defines;
-        ``None`` after reporting why it cannot be had."""
-        value = header[EXTENDS_KEY]
-        line = header.line_of(EXTENDS_KEY)
-        if isinstance(value, LocatedDict):
-            self.check_keys(value, EXTENDS_KEYS, HEADER, "extends", required=("pack",))
-        written, profile = written_base(value)
-        if (
-            written is None
-            or not written.strip()
-            or (isinstance(value, LocatedDict) and "profile" in value and not (profile and profile.strip()))
-        ):
-            self.problem(
-                HEADER.at(line),
-                "'extends' must be a pack folder (relative to this pack, or absolute) or "
-                "{pack: FOLDER, profile: NAME}",
-            )
-            return None
-        try:
-            folder = base_folder(self.root, written)
-        except (OSError, RuntimeError, ValueError) as error:
-            self.problem(HEADER.at(line), f"extends: path {written!r} is not usable: {_why(error)}")
-            return None
-        chain = (*self.chain, self.root.resolve())
-        if folder in chain:
-            cycle = " -> ".join(str(path) for path in (*chain[chain.index(folder) :], folder))
-            self.problem(HEADER.at(line), f"extends: packs extend each other in a cycle: {cycle}")
-            return None
-        if len(chain) > MAX_DEPTH:
-            self.problem(HEADER.at(line), f"extends: more than {MAX_DEPTH} packs extend each other")
-            return None
-        loader = _PackLoader(folder, chain)
-        try:
-            pack = loader.load()
-        except RulePackError as error:
-            for problem in error.problems:
-                self.problem(HEADER.at(line), f"base pack {written}: {problem}")
-            return None
-        if profile is not None and profile not in pack.profiles:
-            known = ", ".join(pack.profiles) or "none"
-            self.problem(
-                HEADER.at(line), f"extends: the base pack has no profile {profile!r}; profiles: {known}"
-            )
-            return None
-        return pack.with_profile(profile), loader.macros
-
-    def rebased_file(self, file: str, base_root: Path) -> str:
-        """A file named relative to the base pack, named relative to this pack."""
-        return os.path.relpath(base_root / file, self.root.resolve())
-
-    def rebased(self, rule: Rule, base_root: Path) -> Rule:
-        """A base rule, its locations (and its examples') named relative to this pack, and running
-        under no profile (it runs because the chosen base profile runs it)."""
-
-        def moved(location: Location) -> Location:
-            return replace(location, file=self.rebased_file(location.file, base_root))
-
-        def example(item: RuleExample) -> RuleExample:
-            return replace(
-                item,
-                location=moved(item.location),
-                following=tuple(example(part) for part in item.following),
-            )
-
-        return replace(
-            rule,
-            location=moved(rule.location),
-            examples=tuple(example(item) for item in rule.examples),
-            profiles=(),
-        )
-
     def string(self, mapping: LocatedDict, key: str, where: Location, default: str = "") -> str:
         value = mapping.get(key, default)
         if not isinstance(value, str) or (key in mapping and not value.strip()):
@@ -527,39 +355,3 @@ class _PackLoader(HeaderChecks, MacroChecks, TermChecks, KindChecks):
             location=where,
             profiles=tuple(profiles),
         )
-
-    # -- examples -----------------------------------------------------------------------------
-
-    def examples(self, raw: LocatedDict, where: Location, rule_label: str | None) -> tuple[RuleExample, ...]:
-        """The marked-up ``examples`` of a rule (``where.rule`` set) or of the pack or a profile."""
-        items = raw.get("examples", LocatedList(line=raw.line))
-        if not isinstance(items, LocatedList):
-            self.problem(where.at(raw.line_of("examples")), "'examples' must be a list of marked-up texts")
-            return ()
-        examples = []
-        for index, item in enumerate(items):
-            line = items.line_of(index)
-            # a list of texts is one document of several paragraphs (for propagate rules)
-            parts = item if isinstance(item, list) and item else [item]
-            paragraphs = [self.example(part, where.at(line)) for part in parts]
-            if all(paragraph is not None for paragraph in paragraphs):
-                first, *following = paragraphs
-                examples.append(replace(first, following=tuple(following)))  # type: ignore[arg-type]
-        return tuple(examples)
-
-    def example(self, item: Any, where: Location) -> RuleExample | None:
-        """One marked-up example text, or ``None`` after reporting what is wrong with it."""
-        if not isinstance(item, str) or not item.strip():
-            self.problem(where, "an example must be a non-empty string such as 'في [القاهرة]'")
-            return None
-        try:
-            text, expected = parse_markup(item)
-        except MarkupError as error:
-            self.problem(where, f"example markup: {error}")
-            return None
-        for span in expected:
-            if span.label is None and where.rule is None:
-                self.problem(where, "pack examples must name labels: [القاهرة](LOC)")
-            elif span.label is not None and span.label not in self.labels:
-                self.problem(where, f"example uses unknown label {span.label}")
-        return RuleExample(text, expected, item, where)

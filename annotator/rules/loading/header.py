@@ -1,4 +1,4 @@
-"""The pack header's policies: labels, normalisation, documents, guard, disable, priorities, profiles.
+"""The pack header's policies: labels, normalisation, documents, guard, profiles.
 
 A mixin of ``annotator.rules.loader._PackLoader``: it uses the loader's shared state and
 ``problem``/``check_keys``."""
@@ -19,71 +19,18 @@ from annotator.rules.loading.keys import (
 )
 from annotator.rules.model import (
     HEADER,
-    PACK_FILE,
     DocumentSettings,
     Guard,
     LabelSpec,
-    Location,
     Profile,
     Rule,
     default_colour,
 )
-from annotator.rules.yaml_source import LocatedDict, LocatedList
+from annotator.rules.yaml_source import LocatedDict
 
 
 class HeaderChecks:
-    """The pack header's policies: labels, normalisation, documents, guard, disable, priorities, profiles."""
-
-    def disabled(self, header: LocatedDict, inherited: list[Rule]) -> set[str]:
-        """The ids of the base rules ``disable`` names (ids or fnmatch patterns)."""
-        from fnmatch import fnmatchcase
-
-        raw = header.get("disable")
-        if raw is None:
-            return set()
-        if not isinstance(raw, LocatedList) or not all(isinstance(item, str) and item for item in raw):
-            self.problem(
-                HEADER.at(header.line_of("disable")),
-                "'disable' must be a list of base rule ids or patterns",
-            )
-            return set()
-        ids: set[str] = set()
-        for index, pattern in enumerate(raw):
-            found = {rule.id for rule in inherited if fnmatchcase(rule.id, pattern)}
-            if not found:
-                self.problem(
-                    HEADER.at(raw.line_of(index)),
-                    f"disable: {pattern!r} matches no rule the base pack runs",
-                )
-            ids |= found
-        return ids
-
-    def priorities(self, header: LocatedDict, inherited: list[Rule]) -> dict[str, int]:
-        """The new priorities ``priorities`` gives base rules, by rule id."""
-        raw = header.get("priorities")
-        if raw is None:
-            return {}
-        if not isinstance(raw, LocatedDict):
-            self.problem(
-                HEADER.at(header.line_of("priorities")),
-                "'priorities' must map base rule ids to integers",
-            )
-            return {}
-        known = {rule.id for rule in inherited}
-        priorities = {}
-        for rule_id, value in raw.items():
-            line = raw.line_of(rule_id)
-            if rule_id not in known:
-                self.problem(
-                    Location(PACK_FILE, line, str(rule_id)), "priorities: no such rule in the base pack"
-                )
-            elif isinstance(value, bool) or not isinstance(value, int):
-                self.problem(
-                    Location(PACK_FILE, line, str(rule_id)), "priorities: the priority must be an integer"
-                )
-            else:
-                priorities[str(rule_id)] = value
-        return priorities
+    """The pack header's policies: labels, normalisation, documents, guard, profiles."""
 
     def documents(self, header: LocatedDict) -> DocumentSettings:
         """The pack's ``documents`` settings: which key groups examples, and the size cap."""
