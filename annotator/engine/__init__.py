@@ -10,6 +10,11 @@ results in input order.
 This package is the engine layer: ``documents`` groups consecutive examples into documents for
 propagate rules, and ``cluster`` runs the same annotation on a Dask cluster. The module is the
 package's ``__init__`` so that ``annotator.engine`` stays the import path it always was.
+
+Why one module of about 440 lines: ``Annotator`` and the process pool that runs it belong together:
+the pool's workers receive the compiled ``Annotator`` by fork (``_adopt_annotator``) or by pickle,
+and ``chunk_rows``/``with_spans`` are the exact hand-off format both the pool and ``cluster`` use.
+The matching itself lives in ``annotator.matchers``; what is here is its orchestration.
 """
 
 from __future__ import annotations

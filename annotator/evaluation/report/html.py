@@ -5,6 +5,9 @@ their glyphs as paths, no script, no font, no image file; a Content-Security-Pol
 load besides. Arabic text (the errors in context, surfaces) sits in blocks marked
 ``dir="rtl" lang="ar"``; the rest of the page is English, left to right. Nothing in the page
 depends on the time or the machine: the same inputs give the same bytes.
+
+Why one module of about 410 lines: one function per section of the page, each small, sharing the
+escaping, table and figure helpers; the plots themselves are in ``report.plots``.
 """
 
 from __future__ import annotations
