@@ -38,12 +38,10 @@ from annotator.corpus import read_corpus  # noqa: E402
 from annotator.engine import Annotator, annotate_stream  # noqa: E402
 from annotator.evaluation.effort import measure_effort  # noqa: E402
 from annotator.evaluation.evaluate import evaluate, prepare  # noqa: E402
-from annotator.evaluation.learn import learn, write_learned_pack  # noqa: E402
+from annotator.evaluation.learn import compile_learned, learn_into  # noqa: E402
 from annotator.evaluation.report import write_report  # noqa: E402
 from annotator.model import Example  # noqa: E402
-from annotator.pack_cache import compile_pack  # noqa: E402
-from annotator.patterns import PatternMemo  # noqa: E402
-from annotator.rules import load_pack  # noqa: E402
+from annotator.pack_cache import CompiledPack, compile_pack  # noqa: E402
 
 ANERCORP = ROOT.parent / "shared" / "data" / "anercorp-train" / "anercorp-train.conll"
 PACK = ROOT / "rules" / "ar-news"
@@ -53,10 +51,10 @@ LABELS = {"PER", "LOC", "ORG"}
 
 class Packs:
     """The base pack compiled once per profile (through the pack cache), and learned packs compiled
-    with the base's patterns already in hand, as ``learn`` itself does."""
+    with the base's patterns already in hand (``learn_into`` and ``compile_learned``)."""
 
     def __init__(self) -> None:
-        self.compiled: dict[str | None, Any] = {}
+        self.compiled: dict[str | None, CompiledPack] = {}
 
     def base(self, profile: str | None) -> Annotator:
         if profile not in self.compiled:
@@ -65,11 +63,10 @@ class Packs:
 
     def learn(self, gold: list[Example], profile: str | None, out: Path) -> tuple[Annotator, dict[str, Any]]:
         """``annotator learn`` as a library call: the learned pack compiled, and its evidence."""
-        result = learn(gold, self.base(profile), label_map=LABEL_MAP, labels=LABELS)
-        with PatternMemo(self.compiled[profile].patterns).active():
-            write_learned_pack(result, out)
-            learned = Annotator(load_pack(out))
-        return learned, json.loads((out / "evidence.json").read_text("utf-8"))
+        self.base(profile)
+        compiled = self.compiled[profile]
+        learn_into(gold, compiled, out, label_map=LABEL_MAP, labels=LABELS)
+        return compile_learned(out, compiled), json.loads((out / "evidence.json").read_text("utf-8"))
 
 
 def predict(annotator: Annotator, examples: list[Example]) -> list[Example]:

@@ -269,3 +269,30 @@ def test_learning_from_anercorp_finds_the_decisions_the_hand_made_default_profil
     hand_made = scored(default.annotator).modes["tolerant"].micro
     assert after.f1 >= before.f1 + 0.02 and after.precision > before.precision, (before, after)
     assert after.f1 >= hand_made.f1 - 0.005, (hand_made, after)
+
+
+def test_learning_from_examples_in_memory_writes_what_learning_from_the_file_writes(tmp_path: Path) -> None:
+    from annotator.evaluation.learn import compile_learned, learn_files, learn_into
+    from annotator.pack_cache import compile_pack
+
+    gold = write_gold(tmp_path / "gold.jsonl")
+    pack = write_pack(tmp_path / "pack", {"rules.yaml": RULES})
+    learn_files(gold, pack, tmp_path / "from-file", cache=False, command="learn")
+    compiled = compile_pack(pack, cache=False)
+    from_file = json.loads((tmp_path / "from-file" / "evidence.json").read_text(encoding="utf-8"))
+    learn_into(
+        gold_examples(),
+        compiled,
+        tmp_path / "in-memory",
+        command="learn",
+        gold_name=str(gold),
+        gold_sha256=from_file["gold"]["sha256"],
+    )
+
+    written = snapshot(tmp_path / "in-memory")
+    assert written == snapshot(tmp_path / "from-file")
+    learned_pack = compile_learned(tmp_path / "in-memory", compiled)
+    assert [span.rule for span in learned_pack.annotate("جلس سليم في بيت في القاهرة")] == [
+        "learned.PER",
+        "loc.cities",
+    ]

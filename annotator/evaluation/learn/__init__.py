@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from annotator.engine import Annotator, annotate_stream
 from annotator.errors import UsageError
@@ -29,6 +29,9 @@ from annotator.evaluation.learn.terms import LearnedTerm, candidate_terms, choos
 from annotator.evaluation.learn.triggers import TriggerCandidate, trigger_candidates
 from annotator.model import Example, Span
 from annotator.rules.model import RulePack
+
+if TYPE_CHECKING:
+    from annotator.pack_cache import CompiledPack
 
 
 @dataclass(frozen=True)
@@ -180,9 +183,8 @@ def learn_files(
     """
     from annotator.corpus import read_corpus
     from annotator.errors import InputError
-    from annotator.evaluation.learn.writer import check_output, write_learned_pack
+    from annotator.evaluation.learn.writer import check_output
     from annotator.pack_cache import compile_pack
-    from annotator.patterns import PatternMemo
 
     (settings or LearnSettings()).check()
     check_output(out)
@@ -194,15 +196,67 @@ def learn_files(
         digest = file_sha256(gold)
     except OSError as error:
         raise InputError(f"{gold}: cannot read ({error.strerror or error})") from None
-    result = learn(
-        examples, compiled.annotator, label_map=label_map, labels=labels, settings=settings, workers=workers
+    return learn_into(
+        examples,
+        compiled,
+        out,
+        label_map=label_map,
+        labels=labels,
+        settings=settings,
+        workers=workers,
+        command=command,
+        gold_name=str(gold),
+        gold_sha256=digest,
     )
-    result.gold_sha256 = digest
-    result.gold_name = str(gold)
-    # the written pack is loaded once as a check; its base's patterns are those just compiled
+
+
+def learn_into(
+    gold_examples: Iterable[Example],
+    compiled: CompiledPack,
+    out: Path,
+    *,
+    label_map: Mapping[str, str] | None = None,
+    labels: Iterable[str] | None = None,
+    settings: LearnSettings | None = None,
+    workers: int = 1,
+    command: str | None = None,
+    gold_name: str | None = None,
+    gold_sha256: str | None = None,
+) -> LearnResult:
+    """``learn`` from gold examples held in memory with an already compiled pack, and write the
+    learned pack to ``out``; return what was learned. ``gold_name`` and ``gold_sha256`` name the
+    gold in the written README and evidence, when it came from a file.
+
+    The written pack is loaded once as a check, with the base's compiled patterns in hand (the
+    base is not compiled again). Raises as ``learn`` and ``write_learned_pack`` do.
+    """
+    from annotator.evaluation.learn.writer import write_learned_pack
+    from annotator.patterns import PatternMemo
+
+    result = learn(
+        gold_examples,
+        compiled.annotator,
+        label_map=label_map,
+        labels=labels,
+        settings=settings,
+        workers=workers,
+    )
+    if gold_sha256 is not None:
+        result.gold_sha256 = gold_sha256
+    if gold_name is not None:
+        result.gold_name = gold_name
     with PatternMemo(compiled.patterns).active():
         write_learned_pack(result, out, command=command)
     return result
+
+
+def compile_learned(out: Path, compiled: CompiledPack) -> Annotator:
+    """The pack ``learn_into`` wrote to ``out``, compiled with its base's patterns in hand."""
+    from annotator.patterns import PatternMemo
+    from annotator.rules import load_pack
+
+    with PatternMemo(compiled.patterns).active():
+        return Annotator(load_pack(out))
 
 
 __all__ = [
@@ -215,8 +269,10 @@ __all__ = [
     "LearnedTerm",
     "RuleDecision",
     "TriggerCandidate",
+    "compile_learned",
     "learn",
     "learn_files",
+    "learn_into",
     "write_learned_pack",
 ]
 
