@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from annotator.doccano.local.server import LocalDoccano, read_state
+from annotator.doccano.local.processes import read_state
+from annotator.doccano.local.server import LocalDoccano
 from annotator.errors import PortInUse
 from annotator.paths import DOCCANO_VENV_ENV, HOME_ENV, PACK_CACHE_ENV, LocalDoccanoPaths
 

@@ -13,7 +13,7 @@ import pytest
 from annotator.cli import main
 from annotator.doccano.accounts import add_user, check_username, read_account
 from annotator.doccano.connection import Doccano
-from annotator.doccano.local.server import MAX_LOGIN_PASSWORD
+from annotator.doccano.local.credentials import MAX_LOGIN_PASSWORD
 from annotator.doccano.offsets import OffsetCodec
 from annotator.doccano.push import push
 from annotator.errors import ProjectNotFound, UsageError

@@ -25,7 +25,8 @@ import requests
 
 from annotator.corpus import PreAnnotationWriter, read_corpus
 from annotator.doccano.connection import Doccano
-from annotator.doccano.local.server import LocalDoccano, read_state
+from annotator.doccano.local.processes import read_state
+from annotator.doccano.local.server import LocalDoccano
 from annotator.doccano.push import push
 from annotator.doccano.records import from_export_record
 from annotator.engine import annotate_stream

@@ -16,7 +16,7 @@ import pytest
 
 from annotator.corpus import PreAnnotationWriter, read_corpus
 from annotator.doccano.connection import Doccano, write_import_file
-from annotator.doccano.local.server import Credentials
+from annotator.doccano.local.credentials import Credentials
 from annotator.doccano.push import push
 from annotator.doccano.records import from_export_record, to_import_record
 from annotator.engine import annotate_stream

@@ -18,33 +18,32 @@ coordinate system as the underline, so nothing here depends on fonts or pixel va
 
 from __future__ import annotations
 
-import os
 import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-
-# without playwright (an optional test dependency) this module is skipped, not a collection error
-pytest.importorskip("playwright", reason="the web-UI test needs playwright: pip install -e '.[test]'")
-
-from playwright.sync_api import Page, sync_playwright
 
 from annotator.cli import main
 from annotator.doccano.accounts import read_account
 from annotator.doccano.connection import Doccano
-from annotator.doccano.local.server import LocalDoccano, read_credentials
+from annotator.doccano.local.credentials import read_credentials
+from annotator.doccano.local.server import LocalDoccano
 from annotator.doccano.push import push
 from annotator.engine import Annotator
 from annotator.model import Example, Span
 from annotator.paths import account_file
 from annotator.rules import load_pack
 from annotator.rules.model import LabelSpec
+from tests.browser import chromium_executable, launched_chromium  # skips this module without playwright
 from tests.seeds import seed_paragraphs
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.doccano, pytest.mark.browser]
 
@@ -52,17 +51,6 @@ ROOT = Path(__file__).resolve().parent.parent
 STARTER = ROOT / "rules" / "starter"
 SCREENSHOT = ROOT / "test-artifacts" / "web-ui-pre-annotations.png"
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",  # the network is closed: no update or sync attempts
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_S = 60.0
 
 #: seed paragraphs (0-based, non-empty lines) that the starter pack annotates; each wraps in the UI
@@ -185,25 +173,15 @@ def chromium() -> Path:
     """Debian's Chromium; skipped when missing, except on CI where it must be installed.
 
     Session-scoped and the test's first argument, so a skip comes before doccano is started."""
-    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
-        return CHROMIUM
-    if os.environ.get("CI"):
-        pytest.fail(
-            f"{CHROMIUM} is missing on CI: the web-UI test needs it (install it with `make chromium`)"
-        )
-    pytest.skip(f"{CHROMIUM} is not installed (`make chromium` installs it as root); web-UI test skipped")
+    return chromium_executable("the web-UI test")
 
 
 @pytest.fixture
 def browser_page(chromium: Path) -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="en-US")
-            context.set_default_timeout(TIMEOUT_S * 1000)
-            yield context.new_page()
-        finally:
-            browser.close()
+    with launched_chromium(chromium) as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="en-US")
+        context.set_default_timeout(TIMEOUT_S * 1000)
+        yield context.new_page()
 
 
 def sign_in(page: Page, url: str, username: str, password: str) -> None:

@@ -246,7 +246,7 @@ def test_a_url_where_nothing_listens_is_reported_as_unreachable_not_as_missing_c
     local_file: bool,
 ) -> None:
     if local_file:  # the embedded server's credentials exist, but for another URL
-        from annotator.doccano.local.server import Credentials, write_credentials
+        from annotator.doccano.local.credentials import Credentials, write_credentials
         from annotator.paths import local_doccano_paths
 
         credentials = local_doccano_paths().credentials

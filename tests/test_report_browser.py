@@ -4,45 +4,32 @@ asks the network for nothing (every request is recorded and anything but the fil
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from annotator.evaluation.effort import measure_effort
 from annotator.evaluation.evaluate import evaluate
 from annotator.evaluation.report import write_report
+from tests.browser import chromium_executable, launched_chromium  # skips this module without playwright
 from tests.report_data import MISSED, gold_and_predicted
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+if TYPE_CHECKING:
+    from playwright.sync_api import Route
+
 Image = pytest.importorskip("PIL.Image", reason="Pillow (a matplotlib dependency) is not installed")
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "test-artifacts" / "evaluation-report.png"
-CHROMIUM = Path("/usr/bin/chromium")
-#: as tests/test_doccano_web_ui.py launches Debian's Chromium
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",  # the network is closed: no update or sync attempts
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Path:
-    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
-        return CHROMIUM
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing on CI: the report's browser test needs it (`make chromium`)")
-    pytest.skip(f"{CHROMIUM} is not installed (`make chromium` installs it as root); browser test skipped")
+    return chromium_executable("the report's browser test")
 
 
 @pytest.fixture(scope="module")
@@ -68,34 +55,30 @@ def test_report_renders_arabic_right_to_left_without_any_network_request(
     url = report.resolve().as_uri()
     requested: list[str] = []
     refused: list[str] = []
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="en-US")
-            context.set_default_timeout(TIMEOUT_MS)
-            context.on("request", lambda request: requested.append(request.url))
+    with launched_chromium(chromium) as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="en-US")
+        context.set_default_timeout(TIMEOUT_MS)
+        context.on("request", lambda request: requested.append(request.url))
 
-            def refuse(route: playwright_api.Route) -> None:
-                refused.append(route.request.url)
-                route.abort()
+        def refuse(route: Route) -> None:
+            refused.append(route.request.url)
+            route.abort()
 
-            context.route(lambda target: target != url, refuse)
-            page = context.new_page()
-            page.goto(url, wait_until="load")
-            page.wait_for_load_state("networkidle")
-            shot = page.screenshot(full_page=True)
-            SCREENSHOT.parent.mkdir(exist_ok=True)
-            SCREENSHOT.write_bytes(shot)
-            body = page.inner_text("body")
-            snippet = page.locator(".snippet", has_text=MISSED).first
-            direction = snippet.evaluate("element => getComputedStyle(element).direction")
-            mark = page.locator("mark.entity", has_text=MISSED).first
-            mark_visible = mark.is_visible()
-            mark_box, snippet_box = mark.bounding_box(), snippet.bounding_box()
-            svg_count = page.locator("figure svg").count()
-            svg_box = page.locator("#figure-rules svg").bounding_box()
-        finally:
-            browser.close()
+        context.route(lambda target: target != url, refuse)
+        page = context.new_page()
+        page.goto(url, wait_until="load")
+        page.wait_for_load_state("networkidle")
+        shot = page.screenshot(full_page=True)
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        SCREENSHOT.write_bytes(shot)
+        body = page.inner_text("body")
+        snippet = page.locator(".snippet", has_text=MISSED).first
+        direction = snippet.evaluate("element => getComputedStyle(element).direction")
+        mark = page.locator("mark.entity", has_text=MISSED).first
+        mark_visible = mark.is_visible()
+        mark_box, snippet_box = mark.bounding_box(), snippet.bounding_box()
+        svg_count = page.locator("figure svg").count()
+        svg_box = page.locator("#figure-rules svg").bounding_box()
     assert requested == [url]  # the page itself, nothing else
     assert refused == []
     image = Image.open(io.BytesIO(shot)).convert("RGB")

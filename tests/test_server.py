@@ -23,29 +23,26 @@ import pytest
 import requests
 
 from annotator.cli import main
-from annotator.doccano.local.server import (
-    ADMIN_USERNAME,
-    DOCCANO_PINS,
-    LAUNCHER,
+from annotator.doccano.local.credentials import (
     MAX_LOGIN_PASSWORD,
-    PASSWORD_ENV,
     Credentials,
-    LocalDoccano,
-    ProcessRecord,
-    ServerState,
     fits_login_form,
     generate_password,
-    parse_health,
-    pins_text,
-    port_is_free,
     read_credentials,
+    write_credentials,
+)
+from annotator.doccano.local.health import parse_health, port_is_free
+from annotator.doccano.local.launch import LAUNCHER, PASSWORD_ENV
+from annotator.doccano.local.processes import (
+    ProcessRecord,
+    ServerState,
     read_state,
     record_process,
     stop_processes,
     verified_process,
-    write_credentials,
     write_state,
 )
+from annotator.doccano.local.server import ADMIN_USERNAME, DOCCANO_PINS, LocalDoccano, pins_text
 from annotator.errors import CredentialsMissing, LocalServerError, PortInUse
 from annotator.paths import HOME_ENV, LocalDoccanoPaths, local_doccano_paths
 from tests.ports import free_port

@@ -17,7 +17,7 @@ from pathlib import Path
 import regex
 
 from annotator.doccano.connection import Doccano
-from annotator.doccano.local.server import (
+from annotator.doccano.local.credentials import (
     Credentials,
     generate_password,
     read_credentials,

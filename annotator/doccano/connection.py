@@ -35,7 +35,7 @@ from doccano_client.repositories.task_status import TaskStatusRepository
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from annotator.doccano.local.server import Credentials, read_credentials
+from annotator.doccano.local.credentials import Credentials, read_credentials
 from annotator.errors import (
     AuthenticationFailed,
     CredentialsMissing,

@@ -1,6 +1,6 @@
 """Run one part of the embedded doccano inside doccano's own virtual environment.
 
-This file is executed, never imported, by ``annotator.doccano.local.server`` with the doccano venv's
+This file is executed, never imported, by ``annotator.doccano.local.launch`` with the doccano venv's
 interpreter (``python -I -u doccano_launcher.py --data DIR --secret-file FILE COMMAND ...``);
 it imports doccano's backend, which the annotator package cannot. It sets up the environment the
 way doccano's own CLI does, with two differences that are the reason it exists:
@@ -24,9 +24,9 @@ import sys
 from importlib.util import find_spec
 from pathlib import Path
 
-#: Must equal ``annotator.doccano.local.server.PASSWORD_ENV`` (this file cannot import the annotator package).
+#: Must equal ``annotator.doccano.local.launch.PASSWORD_ENV`` (this file cannot import the annotator package).
 PASSWORD_ENV = "ANNOTATOR_DOCCANO_PASSWORD"
-#: Must equal ``annotator.doccano.local.server.DATABASE_ENV``.
+#: Must equal ``annotator.doccano.local.launch.DATABASE_ENV``.
 DATABASE_ENV = "ANNOTATOR_DOCCANO_DATABASE"
 ADMIN_EMAIL = "admin@example.com"
 #: how often the Celery worker looks for new tasks in the database queue
