@@ -103,3 +103,28 @@ def test_every_rule_kind_is_in_the_rules_readme(kind: str) -> None:
 
 def test_the_rules_readme_documents_profiles() -> None:
     assert re.search(r"^## Profiles$", RULES_README, flags=re.MULTILINE)
+
+
+def _layout_table() -> str:
+    start = README.index("## Layout")
+    end = README.find("\n## ", start + 1)
+    return README[start : end if end >= 0 else None]
+
+
+MODULES = sorted(
+    path.relative_to(ROOT).as_posix()
+    for path in (ROOT / "annotator").rglob("*.py")
+    if path.stem not in ("__init__", "__main__")
+)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_module_is_named_in_the_readme_layout(module: str) -> None:
+    """The layout table is the map of the package: each module is named in it (a command module
+    by the ``*_cmd`` pattern), so a new or moved module cannot leave the map stale."""
+    table = _layout_table()
+    path = Path(module)
+    named = f"`{path.stem}`" in table or f"`{path.name}`" in table
+    if path.stem.endswith("_cmd"):
+        named = "`*_cmd`" in table
+    assert named, f"{module} is not named in README.md's layout table"
