@@ -61,10 +61,11 @@ def test_exit_1_for_an_unexpected_internal_error(corpora: tuple[Path, Path]) -> 
     gold, pred = corpora
     script = (
         "import sys\n"
-        "from annotator.cli import evaluate_cmd, main\n"
+        "from annotator.cli import main\n"
+        "from annotator.evaluation import files\n"
         "def broken(*args, **kwargs):\n"
         "    raise ZeroDivisionError('a bug')\n"
-        "evaluate_cmd.evaluate = broken\n"
+        "files.evaluate = broken\n"
         f"sys.exit(main(['evaluate', '--gold', {str(gold)!r}, '--pred', {str(pred)!r}]))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

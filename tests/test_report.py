@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 
 from annotator.cli import main
+from annotator.corpus import ReadReport
+from annotator.errors import UsageError
 from annotator.evaluation.effort import measure_effort
 from annotator.evaluation.evaluate import Evaluation, evaluate
+from annotator.evaluation.files import evaluate_files
 from annotator.evaluation.intervals import wilson
 from annotator.evaluation.report import Table, render_report, write_report
 from annotator.export.gold import export_gold
@@ -234,6 +237,90 @@ def test_loop_and_decisions_are_generic_tables_another_command_can_fill(evaluati
 def _export(folder: Path, gold: list, pushed: list) -> Path:
     export_gold(gold, folder, formats=("jsonl",), pushed=pushed, source={"rule_packs": {"starter@0.1.0": 1}})
     return folder
+
+
+# -- evaluate_files: the library call behind ``annotator evaluate`` ---------------------------------
+
+
+def test_evaluate_files_on_batch_folders_scores_as_on_their_gold_and_pushed_files(tmp_path: Path) -> None:
+    gold, predicted = gold_and_predicted()
+    first = _export(tmp_path / "batch-1", gold[:6], predicted[:6])
+    second = _export(tmp_path / "batch-2", gold[6:], predicted[6:])
+    together = _export(tmp_path / "all", gold, predicted)
+    by_batches = evaluate_files(batches=[first, second])
+    by_files = evaluate_files(together / "gold.jsonl", together / "pushed.jsonl")
+    assert by_batches.evaluation == by_files.evaluation
+    assert [batch.name for batch in by_batches.batches] == [str(first), str(second)]
+    assert by_batches.evaluation.modes["tolerant"].micro.tp == 24  # the person and the city, 12 times
+
+
+def test_evaluate_files_json_has_the_effort_of_the_prediction_or_of_each_batch(tmp_path: Path) -> None:
+    gold, predicted = gold_and_predicted()
+    folder = _export(tmp_path / "export", gold, predicted)
+    pair = evaluate_files(folder / "gold.jsonl", folder / "pushed.jsonl", effort=True)
+    data = pair.to_json(top=3)
+    assert data["effort"] == measure_effort(predicted, gold).to_json()
+    assert "batches" not in data and len(data["tolerant"]["top_misses"]) <= 3
+    assert pair.efforts == {str(folder / "pushed.jsonl"): pair.effort}
+    assert "effort" not in evaluate_files(folder / "gold.jsonl", folder / "pushed.jsonl").to_json(3)
+    batches = evaluate_files(batches=[folder], effort=True).to_json(top=3)
+    assert "effort" not in batches  # with batches, each has its own
+    assert batches["batches"] == {str(folder): measure_effort(predicted, gold).to_json()}
+
+
+def test_evaluate_files_names_the_pack_of_rules_or_else_those_of_the_batches_manifests(
+    tmp_path: Path,
+) -> None:
+    gold, predicted = gold_and_predicted()
+    folder = _export(tmp_path / "export", gold, predicted)
+    with_rules = evaluate_files(batches=[folder], rules=STARTER)
+    assert with_rules.fingerprint == with_rules.sources["rule pack"] == "starter@0.1.0"
+    assert with_rules.label_colours and with_rules.label_colours["LOC"] == "#3cb44b"
+    without = evaluate_files(batches=[folder])
+    assert without.fingerprint is None and without.label_colours is None
+    assert without.sources == {"batch 1": f"{folder} (12 gold examples)", "rule pack": "starter@0.1.0"}
+    files = evaluate_files(folder / "gold.jsonl", folder / "pushed.jsonl")
+    assert files.sources == {"gold": str(folder / "gold.jsonl"), "predictions": str(folder / "pushed.jsonl")}
+
+
+def test_evaluate_files_write_html_writes_the_report_the_command_writes(tmp_path: Path) -> None:
+    gold, predicted = gold_and_predicted()
+    first = _export(tmp_path / "batch-1", gold[:6], predicted[:6])
+    second = _export(tmp_path / "batch-2", gold[6:], predicted[6:])
+    by_command = tmp_path / "command.html"
+    assert main(["evaluate", "--batch", str(first), "--batch", str(second), "--html", str(by_command)]) == 0
+    by_library = evaluate_files(batches=[first, second]).write_html(tmp_path / "library.html")
+    assert by_library.read_bytes() == by_command.read_bytes()
+
+
+def test_evaluate_files_maps_and_narrows_labels_and_tells_the_read_report(tmp_path: Path) -> None:
+    gold, predicted = gold_and_predicted()
+    folder = _export(tmp_path / "export", gold, predicted)
+    reading = ReadReport()
+    result = evaluate_files(
+        folder / "gold.jsonl",
+        folder / "pushed.jsonl",
+        label_map={"PER": "PERSON"},
+        labels=["PERSON"],
+        report=reading,
+    )
+    assert set(result.evaluation.modes["strict"].per_label) == {"PERSON"}
+    assert result.evaluation.modes["strict"].micro.tp == 12
+    assert reading.files == [folder / "gold.jsonl", folder / "pushed.jsonl"]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {},
+        {"gold": Path("gold.jsonl")},
+        {"pred": Path("pred.jsonl")},
+        {"pred": Path("p"), "batches": [Path("b")]},
+    ],
+)
+def test_evaluate_files_refuses_gold_without_pred_or_no_input_at_all(given: dict) -> None:
+    with pytest.raises(UsageError, match="give both --gold and --pred, or one --batch"):
+        evaluate_files(**given)
 
 
 def test_evaluate_cli_writes_the_report_for_two_batches(

@@ -13,6 +13,7 @@ import pytest
 
 from annotator.cli import main
 from annotator.corpus import PreAnnotationWriter
+from annotator.errors import UsageError
 from annotator.evaluation.select import (
     BY_RANDOM,
     BY_UNCERTAINTY,
@@ -22,6 +23,7 @@ from annotator.evaluation.select import (
     rule_evidence,
     rule_hits,
     select_batch,
+    select_files,
 )
 from annotator.model import Example, Span
 
@@ -189,6 +191,71 @@ def test_rule_evidence_counts_each_rules_right_and_judged_spans_over_every_pair(
     gold = [Example("x", text, (Span(4, 8, "PER"), Span(9, 15, "LOC"), Span(19, 25, "LOC")))]
     evidence = rule_evidence([(gold, pushed), (gold, pushed)])
     assert evidence == {"per.a": Evidence(2, 4), "loc.a": Evidence(2, 2)}
+
+
+# -- select_files: the library call behind ``annotator select`` -----------------------------------
+
+
+def _evidence_files(folder: Path, pool: list[Example]) -> tuple[Path, Path]:
+    """Gold and pushed files in ``folder`` (an export folder's names) where ``pool``'s spans were right."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pushed = write(folder / "pushed.jsonl", pool)
+    gold = write(
+        folder / "gold.jsonl",
+        [Example(e.id, e.text, tuple(Span(s.start, s.end, s.label) for s in e.spans)) for e in pool],
+    )
+    return gold, pushed
+
+
+def test_select_files_writes_the_batch_without_corrected_or_excluded_ids(tmp_path: Path) -> None:
+    pool = [example(f"e{i:02}", f"rule.{i % 4}") for i in range(20)]
+    pre = write(tmp_path / "pre.jsonl", pool)
+    gold, pushed = _evidence_files(tmp_path / "evidence", pool[:2])
+    listed = write(tmp_path / "listed.jsonl", pool[2:5])
+    output = tmp_path / "out" / "batch.jsonl"
+    selection = select_files(
+        pre, output, 8, gold=[gold], pushed=[pushed], exclude=[listed], random_share=0.25, seed=3
+    )
+    assert (selection.read, selection.excluded, selection.pool) == (20, 5, 15)
+    assert (selection.by_uncertainty, selection.by_random) == (6, 2)
+    assert not {"e00", "e01", "e02", "e03", "e04"} & set(picked(selection))
+    written = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
+    assert [line["id"] for line in written] == picked(selection)
+    assert [line["meta"]["selected_by"] for line in written] == [
+        e.meta["selected_by"] for e in selection.examples
+    ]
+    judged = {rule.rule: rule.evidence for rule in selection.rules}
+    assert judged["rule.0"] == Evidence(1, 1) and judged["rule.1"] == Evidence(1, 1)
+
+
+def test_select_files_judges_an_export_folder_as_its_gold_and_pushed_files(tmp_path: Path) -> None:
+    pool = [example(f"e{i:02}", f"rule.{i % 3}", f"rule.{i % 5}") for i in range(30)]
+    pre = write(tmp_path / "pre.jsonl", pool)
+    gold, pushed = _evidence_files(tmp_path / "export", pool[:6])
+    by_export = select_files(pre, tmp_path / "a.jsonl", 10, exports=[tmp_path / "export"], seed=2)
+    by_files = select_files(pre, tmp_path / "b.jsonl", 10, gold=[gold], pushed=[pushed], seed=2)
+    assert by_export == by_files
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+
+
+def test_select_files_maps_gold_labels_before_judging(tmp_path: Path) -> None:
+    pool = [example(f"e{i}", "rule.a") for i in range(5)]
+    pre = write(tmp_path / "pre.jsonl", pool)
+    gold = write(tmp_path / "gold.jsonl", [Example(e.id, e.text, (Span(0, 5, "PLACE"),)) for e in pool[:2]])
+    pushed = write(tmp_path / "pushed.jsonl", pool[:2])
+    evidence = {"gold": [gold], "pushed": [pushed]}
+    unmapped = select_files(pre, tmp_path / "a.jsonl", 1, **evidence)
+    mapped = select_files(pre, tmp_path / "b.jsonl", 1, **evidence, label_map={"PLACE": "LOC"})
+    assert unmapped.rules[0].evidence == Evidence(0, 2)
+    assert mapped.rules[0].evidence == Evidence(2, 2)
+
+
+def test_select_files_refuses_unpaired_gold_and_writes_nothing(tmp_path: Path) -> None:
+    pre = write(tmp_path / "pre.jsonl", [example("e0", "rule.a")])
+    gold = write(tmp_path / "gold.jsonl", [example("e0")])
+    with pytest.raises(UsageError, match="--gold and --pushed come in pairs: got 1 --gold and 0 --pushed"):
+        select_files(pre, tmp_path / "batch.jsonl", 1, gold=[gold])
+    assert not (tmp_path / "batch.jsonl").exists()
 
 
 # -- the command line --------------------------------------------------------------------------------

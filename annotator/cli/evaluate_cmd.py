@@ -12,12 +12,10 @@ from rich.table import Table
 
 from annotator.cli.app import app, console
 from annotator.cli.reading import print_read_warnings
-from annotator.corpus import ReadReport, read_corpus
-from annotator.errors import UsageError
-from annotator.evaluation.effort import CLASSES, Effort, measure_effort
-from annotator.evaluation.evaluate import Evaluation, evaluate, parse_label_map, top_errors
-from annotator.evaluation.report import Batch, read_batch, write_report
-from annotator.pack_cache import compile_pack
+from annotator.corpus import ReadReport
+from annotator.evaluation.effort import CLASSES, Effort
+from annotator.evaluation.evaluate import Evaluation, parse_label_map, top_errors
+from annotator.evaluation.files import evaluate_files
 
 
 @app.command("evaluate")
@@ -60,68 +58,32 @@ def evaluate_command(
     """Score predictions against gold: per label and micro P/R/F1 (strict and clitic-tolerant),
     per-rule true/false positives, and the most frequent false positives and misses."""
     mapping = parse_label_map(label_map or [])
-    if (gold is None) != (pred is None) or (gold is None and not batches):
-        raise UsageError(
-            "give both --gold and --pred, or one --batch EXPORT_DIR or more",
-            hint="annotator evaluate --gold exports/x/gold.jsonl --pred exports/x/pushed.jsonl",
-        )
     wanted = {label.strip() for label in labels.split(",") if label.strip()} if labels else None
-    pack = compile_pack(rules).pack if rules is not None else None  # through the cache: no recompile
     reading = ReadReport()
-    read = [read_batch(folder, reading, name=str(folder)) for folder in batches or []]
-    if gold is not None and pred is not None:
-        gold_examples = list(read_corpus([gold], reading))
-        predicted = list(read_corpus([pred], reading))
-    else:
-        gold_examples = [example for batch in read for example in batch.gold]
-        predicted = [example for batch in read for example in batch.pushed]
+    result = evaluate_files(
+        gold,
+        pred,
+        batches=batches or [],
+        label_map=mapping,
+        labels=wanted,
+        effort=effort,
+        rules=rules,
+        report=reading,
+    )
     print_read_warnings(reading)
-    result = evaluate(gold_examples, predicted, label_map=mapping, labels=wanted)
-    measured = measure_effort(predicted, gold_examples) if effort and not read else None
-    efforts = {batch.name: batch.effort for batch in read}
-    if measured is not None:
-        efforts[str(pred)] = measured
     if html is not None:
-        write_report(
-            html,
-            result,
-            title="annotator evaluate",
-            sources=_sources(gold, pred, read, pack.fingerprint if pack else None),
-            efforts=efforts or None,
-            label_colours={label.name: label.colour for label in pack.labels} if pack else None,
-            top=top,
-        )
+        result.write_html(html, top=top)
     if as_json:
-        data = result.to_json(top)
-        if measured is not None:
-            data["effort"] = measured.to_json()
-        if read:
-            data["batches"] = {batch.name: batch.effort.to_json() for batch in read}
-        console.print_json(json.dumps(data, ensure_ascii=False))
+        console.print_json(json.dumps(result.to_json(top), ensure_ascii=False))
         return
-    print_evaluation(result, top)
-    if measured is not None:
-        print_effort(measured)
+    print_evaluation(result.evaluation, top)
+    if result.effort is not None:
+        print_effort(result.effort)
     if effort:
-        for batch in read:
+        for batch in result.batches:
             print_effort(batch.effort, f"correction effort of {batch.name}")
     if html is not None:
         console.print(f"report -> {escape(str(html))}", soft_wrap=True)
-
-
-def _sources(
-    gold: Path | None, pred: Path | None, batches: list[Batch], fingerprint: str | None
-) -> dict[str, str]:
-    """What the report compared: files as given on the command line, and the rule pack."""
-    sources = {}
-    if gold is not None and pred is not None:
-        sources = {"gold": str(gold), "predictions": str(pred)}
-    for index, batch in enumerate(batches, 1):
-        sources[f"batch {index}"] = f"{batch.name} ({len(batch.gold):,} gold examples)"
-    packs = [fingerprint] if fingerprint else sorted({pack for batch in batches for pack in batch.packs})
-    if packs:
-        sources["rule pack"] = ", ".join(packs)
-    return sources
 
 
 def print_effort(measured: Effort, title: str = "correction effort (pushed -> gold)") -> None:

@@ -11,7 +11,6 @@ import typer
 from annotator.cli.app import app, console
 from annotator.cli.reading import print_read_warnings
 from annotator.corpus import ReadReport
-from annotator.errors import InputError
 from annotator.evaluation.evaluate import parse_label_map
 from annotator.evaluation.learn import LearnSettings, learn_files
 
@@ -54,10 +53,7 @@ def learn_command(
     Exit code 2: a bad option; 3: the pack is invalid; 4: the gold cannot be read or OUT cannot be
     written (an existing OUT that learn did not write is never overwritten).
     """
-    try:
-        mapping = parse_label_map(label_map or [])
-    except ValueError as error:
-        raise InputError(str(error)) from None
+    mapping = parse_label_map(label_map or [])
     wanted = [label.strip() for label in labels.split(",") if label.strip()] if labels else None
     settings = LearnSettings(min_precision, min_hits, term_precision, term_min_count, mode)
     reading = ReadReport()

@@ -12,17 +12,9 @@ from rich.table import Table
 from annotator.cli.app import app, console, console_err
 from annotator.cli.push_cmd import URL_HELP
 from annotator.cli.reading import print_read_warnings
-from annotator.corpus import PreAnnotationWriter, ReadReport, read_pre_annotations
-from annotator.errors import InputError, UsageError
+from annotator.corpus import ReadReport
 from annotator.evaluation.evaluate import parse_label_map
-from annotator.evaluation.select import (
-    DEFAULT_RANDOM_SHARE,
-    Selection,
-    export_pair,
-    read_evidence,
-    read_ids,
-    select_batch,
-)
+from annotator.evaluation.select import DEFAULT_RANDOM_SHARE, Selection, select_files
 
 #: rules listed in the summary; the rest are counted
 LISTED_RULES = 15
@@ -71,35 +63,27 @@ def select_command(
     of the evidence, of --exclude files and of the --project in doccano are never picked. Each
     example's meta.selected_by says how it was chosen.
     """
-    gold, pushed = gold or [], pushed or []
-    if len(gold) != len(pushed):
-        raise UsageError(
-            f"--gold and --pushed come in pairs: got {len(gold)} --gold and {len(pushed)} --pushed",
-            hint="or give an export folder with --export",
-        )
-    try:
-        mapping = parse_label_map(label_map or [])
-    except ValueError as error:
-        raise InputError(str(error)) from None
+    mapping = parse_label_map(label_map or [])
     reading = ReadReport()
-    examples = list(read_pre_annotations(pre, reading))
-    pairs = list(zip(gold, pushed, strict=True)) + [export_pair(folder) for folder in export or []]
-    evidence, corrected = read_evidence(pairs, label_map=mapping, report=reading)
-    excluded = corrected | read_ids(exclude or [], reading)
-    print_read_warnings(reading)
-    if project is not None:
-        # imported here: only this option needs doccano's client
-        from annotator.doccano.connection import Doccano, resolve_credentials
-        from annotator.doccano.push import example_ids
-
-        excluded |= example_ids(Doccano(resolve_credentials(url)), project)
-    selection = select_batch(
-        examples, n, evidence=evidence, exclude=excluded, random_share=random_share, seed=seed
-    )
-    with PreAnnotationWriter(output) as writer:
-        for example in selection.examples:
-            writer.write(example)
-    print_selection(selection, output, len(pairs))
+    try:
+        selection = select_files(
+            pre,
+            output,
+            n,
+            gold=gold or [],
+            pushed=pushed or [],
+            exports=export or [],
+            exclude=exclude or [],
+            project=project,
+            url=url,
+            label_map=mapping,
+            random_share=random_share,
+            seed=seed,
+            report=reading,
+        )
+    finally:  # what reading met is told also when the doccano lookup or the writing fails after it
+        print_read_warnings(reading)
+    print_selection(selection, output, len(gold or []) + len(export or []))
 
 
 def print_selection(selection: Selection, output: Path, evidence_sets: int) -> None:

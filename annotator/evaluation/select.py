@@ -36,6 +36,10 @@ The scoring, exactly:
 
 Each picked example gets ``meta.selected_by``: ``"random"`` or ``"uncertainty"``; the batch keeps
 the input's order. The same input, evidence, exclusions and seed give the same batch.
+
+``select_files`` is ``annotator select`` as a library call: it reads the pre-annotations, the
+evidence files and the ids to exclude (and those already in a doccano project), selects, and
+writes the batch.
 """
 
 from __future__ import annotations
@@ -47,8 +51,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from annotator.corpus import ReadReport, read_corpus
-from annotator.errors import InputError
+from annotator.corpus import PreAnnotationWriter, ReadReport, read_corpus, read_pre_annotations
+from annotator.errors import InputError, UsageError
 from annotator.evaluation.evaluate import evaluate
 from annotator.evaluation.intervals import Interval, wilson
 from annotator.model import Example
@@ -325,3 +329,56 @@ def _outlook(
         )
     outlook.sort(key=lambda item: (-item.width_now, -item.in_batch, item.rule))
     return outlook
+
+
+def select_files(
+    pre: Path,
+    output: Path,
+    n: int,
+    *,
+    gold: Sequence[Path] = (),
+    pushed: Sequence[Path] = (),
+    exports: Sequence[Path] = (),
+    exclude: Sequence[Path] = (),
+    project: str | None = None,
+    url: str | None = None,
+    label_map: Mapping[str, str] | None = None,
+    random_share: float = DEFAULT_RANDOM_SHARE,
+    seed: int = 0,
+    report: ReadReport | None = None,
+) -> Selection:
+    """Pick the batch of ``n`` from the pre-annotation file ``pre`` and write it to ``output``
+    (pre-annotation JSONL, atomically); what ``annotator select`` does, as a library call.
+
+    The evidence is each ``gold`` file with the ``pushed`` file of the same position, and each
+    ``annotator export`` folder of ``exports`` (``label_map`` renames the gold labels first).
+    Never picked: the examples of the evidence, those whose id is in an ``exclude`` corpus file,
+    and, with ``project``, those already in that doccano project (the server at ``url``, or the
+    one ``resolve_credentials`` finds). What reading met goes to ``report``.
+
+    Raises ``UsageError`` when ``gold`` and ``pushed`` do not pair up, ``InputError`` for a file
+    or export folder that cannot be read, ``OutputError`` when ``output`` cannot be written, and
+    doccano's errors for the project lookup.
+    """
+    if len(gold) != len(pushed):
+        raise UsageError(
+            f"--gold and --pushed come in pairs: got {len(gold)} --gold and {len(pushed)} --pushed",
+            hint="or give an export folder with --export",
+        )
+    examples = list(read_pre_annotations(pre, report))
+    pairs = list(zip(gold, pushed, strict=True)) + [export_pair(folder) for folder in exports]
+    evidence, corrected = read_evidence(pairs, label_map=label_map, report=report)
+    excluded = corrected | read_ids(exclude, report)
+    if project is not None:
+        # imported here: only a project lookup needs doccano's client
+        from annotator.doccano.connection import Doccano, resolve_credentials
+        from annotator.doccano.push import example_ids
+
+        excluded |= example_ids(Doccano(resolve_credentials(url)), project)
+    selection = select_batch(
+        examples, n, evidence=evidence, exclude=excluded, random_share=random_share, seed=seed
+    )
+    with PreAnnotationWriter(output) as writer:
+        for example in selection.examples:
+            writer.write(example)
+    return selection
