@@ -23,7 +23,8 @@ distributed = pytest.importorskip("distributed", reason="needs the dask extra: p
 
 from distributed import Client, LocalCluster  # noqa: E402
 
-from annotator.cli import annotate_cmd, main  # noqa: E402
+from annotator.cli import main  # noqa: E402
+from annotator.corpus import annotated as corpus_annotated  # noqa: E402
 from annotator.corpus import read_corpus  # noqa: E402
 from annotator.engine import (  # noqa: E402
     Annotator,
@@ -354,7 +355,7 @@ def test_losing_the_scheduler_mid_run_stops_with_a_clear_error_and_writes_nothin
                     scheduler.kill()
                 yield example
 
-        monkeypatch.setattr(annotate_cmd, "read_corpus", reading)
+        monkeypatch.setattr(corpus_annotated, "read_corpus", reading)
         out = tmp_path / "o.jsonl"
         code = main(["annotate", str(corpus), "--rules", str(STARTER), "-o", str(out), "--dask", where])
         assert code == 10

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -15,17 +12,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from annotator.atomic import check_output_file
 from annotator.cli.app import app, console, console_err
-from annotator.cli.reading import print_read_warnings, skipped_files_line
-from annotator.corpus import ReadReport, read_corpus
-from annotator.corpus.annotated import AnnotationSummary, write_annotated
-from annotator.engine import annotate_stream
+from annotator.cli.reading import print_cache_note, print_read_warnings, skipped_files_line
+from annotator.corpus.annotated import AnnotatedFiles, OnExample, annotate_files
 from annotator.engine.documents import key_path
-from annotator.errors import ClusterError, UsageError
-from annotator.model import Example
-from annotator.pack_cache import compile_pack
-from annotator.rules.model import RulePack
+from annotator.errors import UsageError
 
 
 @app.command()
@@ -77,55 +68,30 @@ def annotate(
             key_path(doc_key)
         except UsageError as error:
             raise typer.BadParameter(str(error), param_hint="--doc-key") from None
-    check_output_file(output)
-    compiled = compile_pack(rules, profile, cache=not no_cache)
-    if compiled.cache_note and not quiet:
-        console_err.print(f"[yellow]warning:[/] pack cache not used: {escape(compiled.cache_note)}")
-    pack = compiled.pack
-    documents = pack.documents if doc_key is None else replace(pack.documents, key=doc_key)
-    began = time.perf_counter()
-    reading = ReadReport()
-    with contextlib.ExitStack() as stack:
-        if dask is None:
-            # started before the progress bar's thread exists, so forked workers share one compile
-            annotated = annotate_stream(
-                compiled.annotator, read_corpus(inputs, reading), workers=workers, documents=documents
-            )
-            where = ""
-        else:
-            cluster = _cluster_module()
-            address = cluster.parse_address(dask)
-            if not quiet:
-                console_err.print(
-                    f"Dask cluster {address}: connecting, sending the compiled pack to every worker"
-                )
-            client = stack.enter_context(cluster.connect(address))
-            annotated = cluster.annotate_on_cluster(
-                client, compiled.annotator, read_corpus(inputs, reading), documents=documents
-            )
-            stack.callback(annotated.close)
-            where = f", on Dask {address}"
-        summary = _write(annotated, output, quiet)
-    elapsed = time.perf_counter() - began
-    _summarise(reading, output, summary, pack, elapsed, quiet, where)
+    done = annotate_files(
+        inputs,
+        rules,
+        output,
+        profile=profile,
+        workers=workers,
+        dask=dask,
+        doc_key=doc_key,
+        cache=not no_cache,
+        progress=_progress_bar(quiet),
+        on_cache_note=None if quiet else print_cache_note,
+        on_connect=None if quiet else _say_connecting,
+    )
+    _summarise(done, quiet)
 
 
-def _cluster_module() -> ModuleType:
-    """``annotator.engine.cluster``, or a clear error when the optional dask extra is missing."""
-    try:
-        from annotator.engine import cluster
-    except ModuleNotFoundError as error:
-        if (error.name or "").split(".")[0] not in ("dask", "distributed"):
-            raise
-        raise ClusterError(
-            "--dask needs the optional dask extra, which is not installed",
-            hint="pip install -c constraints.txt -e '.[dask]'",
-        ) from None
-    return cluster
+def _say_connecting(address: str) -> None:
+    console_err.print(f"Dask cluster {address}: connecting, sending the compiled pack to every worker")
 
 
-def _write(annotated: Iterator[Example], output: Path, quiet: bool) -> AnnotationSummary:
-    """Write the annotated stream with a progress bar; what it holds."""
+@contextlib.contextmanager
+def _progress_bar(quiet: bool) -> Iterator[OnExample]:
+    """A progress bar of the examples written. Its thread starts only when this is entered, which
+    ``annotate_files`` does after starting the workers: they fork while no other thread exists."""
     progress = Progress(
         SpinnerColumn(),
         TextColumn("annotating"),
@@ -138,19 +104,13 @@ def _write(annotated: Iterator[Example], output: Path, quiet: bool) -> Annotatio
     )
     with progress:
         task = progress.add_task("annotate", total=None)
-        return write_annotated(annotated, output, lambda _example: progress.advance(task))
+        yield lambda _example: progress.advance(task)
 
 
-def _summarise(
-    reading: ReadReport,
-    output: Path,
-    summary: AnnotationSummary,
-    pack: RulePack,
-    elapsed: float,
-    quiet: bool,
-    where: str,
-) -> None:
+def _summarise(done: AnnotatedFiles, quiet: bool) -> None:
     """The warnings of the read, then (unless quiet) the summary line and the table per label."""
+    reading, output, summary, pack = done.reading, done.output, done.summary, done.pack
+    where = f", on Dask {done.cluster}" if done.cluster is not None else ""
     print_read_warnings(reading)
     if not summary.examples:
         console_err.print(
@@ -163,7 +123,7 @@ def _summarise(
     console.print(
         f"[bold]{summary.examples:,}[/] examples, {summary.chars:,} characters, "
         f"[bold]{summary.spans:,}[/] spans "
-        f"-> {output}  ({elapsed:.1f}s, {pack.fingerprint}{where})"
+        f"-> {output}  ({done.seconds:.1f}s, {pack.fingerprint}{where})"
     )
     skipped = skipped_files_line(reading)
     if skipped:

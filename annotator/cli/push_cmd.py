@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -11,11 +13,8 @@ from rich.table import Table
 
 from annotator.cli.app import app, console, console_err
 from annotator.cli.reading import print_read_warnings
-from annotator.corpus import ReadReport, read_pre_annotations
-from annotator.doccano.connection import Doccano, resolve_credentials
-from annotator.doccano.push import DEFAULT_CHUNK, PushReport, push
-from annotator.errors import InputError
-from annotator.pack_cache import compile_pack
+from annotator.doccano.push import DEFAULT_CHUNK, PushReport, push_file
+from annotator.doccano.push import Progress as PushProgress
 
 URL_HELP = "doccano URL (default: DOCCANO_URL, else the local server started by `annotator doccano up`)."
 
@@ -50,17 +49,22 @@ def push_command(
     Exit code 7 if doccano dropped an example or a span (they are listed). A file without examples
     is refused before doccano is contacted (no empty project is created).
     """
-    # through the pack cache: push needs only the labels and the fingerprint, not a 5 s compile
-    pack = compile_pack(rules).pack if rules is not None else None
-    reading = ReadReport()
-    examples = list(read_pre_annotations(pre, reading))
-    print_read_warnings(reading)
-    if not examples:
-        raise InputError(
-            f"{pre}: no examples to push; nothing was sent to doccano",
-            hint="push the file that `annotator annotate` wrote for a corpus with text in it",
-        )
-    doccano = Doccano(resolve_credentials(url))
+    report = push_file(
+        pre,
+        project,
+        rules=rules,
+        url=url,
+        update=update,
+        chunk_size=chunk_size,
+        progress=_progress_bar(),
+        on_read=print_read_warnings,
+    )
+    print_report(report)
+
+
+@contextlib.contextmanager
+def _progress_bar() -> Iterator[PushProgress]:
+    """A bar per stage of the push (uploading, verifying ...); shown only once it is entered."""
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(bar_width=None),
@@ -77,18 +81,7 @@ def push_command(
         progress.update(tasks[stage], completed=done, total=total)
 
     with progress:
-        report = push(
-            doccano,
-            examples,
-            project,
-            labels=pack.labels if pack else (),
-            pack=pack.fingerprint if pack else "",
-            allow_overlapping=pack.allows_overlap if pack else False,
-            update=update,
-            chunk_size=chunk_size,
-            progress=on_progress,
-        )
-    print_report(report)
+        yield on_progress
 
 
 def print_report(report: PushReport) -> None:

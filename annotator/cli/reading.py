@@ -1,4 +1,5 @@
-"""How commands tell the user what reading their input met: skipped files, NUL bytes, empty files."""
+"""How commands tell the user what reading their input met: skipped files, NUL bytes, empty files,
+and a rule pack the pack cache could not serve."""
 
 from __future__ import annotations
 
@@ -37,3 +38,8 @@ def print_read_warnings(report: ReadReport) -> None:
         console_err.print(
             f"[yellow]warning:[/] ... and {report.more_warnings:,} more warnings", highlight=False
         )
+
+
+def print_cache_note(note: str) -> None:
+    """The warning that the pack cache was not used, and why (``CompiledPack.cache_note``)."""
+    console_err.print(f"[yellow]warning:[/] pack cache not used: {escape(note)}")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from annotator.cli.app import app, console, console_err
-from annotator.pack_cache import compile_pack
-from annotator.rules.examples import check_examples, run_guard
+from annotator.cli.app import app, console
+from annotator.cli.reading import print_cache_note
+from annotator.pack_cache.check import check_pack
 
 rules_app = typer.Typer(help="Validate and test rule packs.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
@@ -33,28 +31,19 @@ def check(
     rule tags more than the guard allows in prose without entities.
     """
     for path in packs:
-        compiled = compile_pack(path, cache=not no_cache)
-        if compiled.cache_note:
-            console_err.print(f"[yellow]warning:[/] pack cache not used: {escape(compiled.cache_note)}")
-        pack = compiled.pack
-        outcomes = check_examples(pack, compiled.compile)
-        kinds = Counter(rule.kind.value for rule in pack.rules)
-        terms = sum(
-            len(getattr(rule.config, "source", None).terms)
-            for rule in pack.rules
-            if getattr(rule.config, "source", None) is not None
-        )
+        checked = check_pack(path, cache=not no_cache, on_cache_note=print_cache_note)
+        pack = checked.pack
+        kinds = checked.rules_per_kind
         table = Table(title=f"{pack.fingerprint}  ({path})", show_edge=False, show_header=False)
         table.add_column("what")
         table.add_column("value")
         table.add_row("labels", ", ".join(pack.label_names))
         table.add_row("rules", ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items())))
-        table.add_row("gazetteer terms", f"{terms:,}")
+        table.add_row("gazetteer terms", f"{checked.gazetteer_terms:,}")
         table.add_row("policies", f"clitics {pack.clitics.value}, overlap {pack.overlap.value}")
-        table.add_row("examples", f"[green]{len(outcomes)} passed[/]")
+        table.add_row("examples", f"[green]{len(checked.examples)} passed[/]")
         if pack.guard is not None:
-            guarded = run_guard(pack, compiled.compile)
-            tagged = sum(len(outcome.spans) for outcome in guarded)
+            guarded, tagged = checked.guard, checked.guard_spans
             worst = f", most by {guarded[0].rule} ({guarded[0].rate:.1f})" if guarded and tagged else ""
             table.add_row(
                 "guard prose",

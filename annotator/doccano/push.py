@@ -20,7 +20,10 @@ With ``update=True`` an example already in doccano gets the new pre-annotations 
 confirmed, has no comments, and its spans are still exactly the ones the tool pushed. Replacement
 uploads the new version first and deletes the old one after, so a crash never loses an example.
 
-Why one module of about 450 lines: the steps above share the journal, the tally and the index of
+``push_file`` is ``annotator push`` as a library call: the file read (refused before doccano is
+contacted when it holds no examples), the rule pack's labels and policy, then ``push``.
+
+Why one module of about 500 lines: the steps above share the journal, the tally and the index of
 what the project holds, and their order is what makes a push safe to re-run; read in one place,
 the order can be checked against the list above.
 """
@@ -33,15 +36,18 @@ import json
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from annotator.atomic import write_text_atomically
-from annotator.doccano.connection import Doccano, ProjectInfo, write_import_file
+from annotator.corpus import ReadReport, read_pre_annotations
+from annotator.doccano.connection import Doccano, ProjectInfo, resolve_credentials, write_import_file
 from annotator.doccano.records import META_ID, META_PRE, from_export_record, label_key, to_import_record
-from annotator.errors import AnnotatorError, VerificationFailed
+from annotator.errors import AnnotatorError, InputError, VerificationFailed
 from annotator.model import Example
+from annotator.pack_cache import compile_pack
 from annotator.paths import push_journal_dir
 from annotator.rules.model import LabelSpec, default_colour
 
@@ -201,6 +207,52 @@ def push(
     if not report.verified:
         raise VerificationFailed(_verification_message(report))
     return report
+
+
+def push_file(
+    pre: str | Path,
+    project: str,
+    *,
+    rules: str | Path | None = None,
+    url: str | None = None,
+    update: bool = False,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: AbstractContextManager[Progress] | None = None,
+    on_read: Callable[[ReadReport], None] | None = None,
+) -> PushReport:
+    """Push the pre-annotation JSONL file ``pre`` (as ``annotator annotate`` writes it) into ``project``.
+
+    ``rules`` is the pack that pre-annotated it: its labels (colours, descriptions), its overlap
+    policy and its fingerprint go to doccano. ``url`` None means the environment's or the embedded
+    server's (``resolve_credentials``). The file is read whole before doccano is contacted:
+    ``on_read`` is then called with what reading met, and a file without examples raises
+    ``InputError`` (so no empty project is created). ``progress`` is entered around the push and
+    gives its progress callback (stage, done, total). See ``push`` for the rest and its errors.
+    """
+    # through the pack cache: push needs only the labels and the fingerprint, not a 5 s compile
+    pack = compile_pack(rules).pack if rules is not None else None
+    reading = ReadReport()
+    examples = list(read_pre_annotations(pre, reading))
+    if on_read is not None:
+        on_read(reading)
+    if not examples:
+        raise InputError(
+            f"{pre}: no examples to push; nothing was sent to doccano",
+            hint="push the file that `annotator annotate` wrote for a corpus with text in it",
+        )
+    doccano = Doccano(resolve_credentials(url))
+    with progress if progress is not None else contextlib.nullcontext(_no_progress) as on_progress:
+        return push(
+            doccano,
+            examples,
+            project,
+            labels=pack.labels if pack else (),
+            pack=pack.fingerprint if pack else "",
+            allow_overlapping=pack.allows_overlap if pack else False,
+            update=update,
+            chunk_size=chunk_size,
+            progress=on_progress,
+        )
 
 
 def _check_by_export(

@@ -126,6 +126,14 @@ def run_guard(pack: RulePack, compiler: Compile = Annotator) -> list[GuardOutcom
 def check_examples(pack: RulePack, compiler: Compile = Annotator) -> list[ExampleOutcome]:
     """Run every example and the guard; raise ``RuleExamplesFailed`` listing each failure with file,
     line and rule."""
+    return check_examples_and_guard(pack, compiler)[0]
+
+
+def check_examples_and_guard(
+    pack: RulePack, compiler: Compile = Annotator
+) -> tuple[list[ExampleOutcome], list[GuardOutcome]]:
+    """``check_examples``, also returning the guard's outcomes (``run_guard``), so that a caller
+    that shows them does not run the guard prose twice."""
     outcomes = run_examples(pack, compiler)
     failures = [
         Problem(o.example.location.file, o.example.location.line, o.rule, o.describe())
@@ -133,7 +141,8 @@ def check_examples(pack: RulePack, compiler: Compile = Annotator) -> list[Exampl
         if not o.passed
     ]
     guard = pack.guard
-    for outcome in run_guard(pack, compiler):
+    guarded = run_guard(pack, compiler)
+    for outcome in guarded:
         if not outcome.passed and guard is not None:
             shown = ", ".join(repr(surface) for surface in outcome.spans[:5])
             failures.append(
@@ -147,4 +156,4 @@ def check_examples(pack: RulePack, compiler: Compile = Annotator) -> list[Exampl
             )
     if failures:
         raise RuleExamplesFailed(str(pack.path), failures)
-    return outcomes
+    return outcomes, guarded
