@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from annotator import engine
-from annotator.engine import Annotator, annotate_stream
+from annotator.engine import Annotator, annotate_stream, parallel
 from annotator.errors import TimeLimitExceeded
 from annotator.model import Example
 from annotator.rules import load_pack
@@ -137,10 +136,10 @@ def test_parallel_annotation_gives_the_same_results_in_the_same_order(
     lines = seed_paragraphs()
     examples = [Example(f"e{i}", line) for i, line in enumerate(lines * 30) if line.strip()]
     serial = list(annotate_stream(pack, examples, workers=1))
-    monkeypatch.setattr(engine, "_fork_is_safe", lambda: forked)
-    parallel = list(annotate_stream(pack, iter(examples), workers=2, chunk_examples=7))
-    assert [e.id for e in parallel] == [e.id for e in examples]
-    assert parallel == serial
+    monkeypatch.setattr(parallel, "_fork_is_safe", lambda: forked)
+    in_parallel = list(annotate_stream(pack, iter(examples), workers=2, chunk_examples=7))
+    assert [e.id for e in in_parallel] == [e.id for e in examples]
+    assert in_parallel == serial
     assert sum(len(e.spans) for e in serial) > 0
 
 
@@ -149,7 +148,7 @@ def test_workers_are_forked_only_while_no_other_thread_is_alive() -> None:
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        assert not engine._fork_is_safe()
+        assert not parallel._fork_is_safe()
     finally:
         stop.set()
         thread.join()

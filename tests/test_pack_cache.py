@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 import regex
 
-from annotator import engine
 from annotator.cli import main
-from annotator.engine import Annotator, annotate_stream
+from annotator.engine import Annotator, annotate_stream, parallel
 from annotator.errors import RulePackError
 from annotator.model import Example
 from annotator.pack_cache import PrivateStore, compile_pack, load_compiled
@@ -506,9 +505,9 @@ def test_workers_annotate_with_the_cached_pack(
     assert hit.from_cache
     examples = [Example(f"e{i}", text) for i, text in enumerate(texts_for(REPO / "rules" / "starter") * 4)]
     serial = list(annotate_stream(load_pack(REPO / "rules" / "starter"), examples))
-    monkeypatch.setattr(engine, "_fork_is_safe", lambda: forked)
-    parallel = list(annotate_stream(hit.annotator, iter(examples), workers=2, chunk_examples=5))
-    assert parallel == serial
+    monkeypatch.setattr(parallel, "_fork_is_safe", lambda: forked)
+    in_parallel = list(annotate_stream(hit.annotator, iter(examples), workers=2, chunk_examples=5))
+    assert in_parallel == serial
     assert sum(len(example.spans) for example in serial) > 20
 
 

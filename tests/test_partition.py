@@ -8,8 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from annotator import engine
-from annotator.engine import Annotator, annotate_partition, annotate_stream, compiled, document_chunks
+from annotator.engine import (
+    Annotator,
+    annotate_partition,
+    annotate_stream,
+    compiled,
+    document_chunks,
+    parallel,
+)
 from annotator.model import Example
 from annotator.rules import load_pack
 
@@ -22,16 +28,16 @@ SEED_TEXTS = [
 
 def test_the_partition_function_compiles_a_pack_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     pack = load_pack(ROOT / "rules" / "starter")
-    monkeypatch.setattr(engine, "_compiled", [])
+    monkeypatch.setattr(parallel, "_compiled", [])
     builds = []
-    real = engine.Annotator
+    real = parallel.Annotator
 
     class Counting(real):  # type: ignore[misc, valid-type]
         def __init__(self, pack_: object) -> None:
             builds.append(pack_)
             super().__init__(pack_)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine, "Annotator", Counting)
+    monkeypatch.setattr(parallel, "Annotator", Counting)
     texts = [Example("a", "زار الرئيس ليبيا"), Example("b", "ثم مصر")]
     first = list(annotate_partition(pack, texts))
     copy = pickle.loads(pickle.dumps(pack))  # what a task receives when the pack travels with it
@@ -45,7 +51,7 @@ def test_a_released_pack_is_compiled_again_on_its_next_use() -> None:
     pack = load_pack(ROOT / "rules" / "starter")
     first = compiled(pack)
     assert compiled(pack) is first
-    engine.release(pack)
+    parallel.release(pack)
     assert compiled(pack) is not first
 
 
