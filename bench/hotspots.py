@@ -39,9 +39,9 @@ from typing import Any
 import corpus_gen
 from contenders import run_spanruler, run_tokenizer
 
-from annotator import engine
 from annotator.arabic import NormalizedText
 from annotator.engine import Annotator
+from annotator.engine import annotator as engine_annotator
 from annotator.matchers.prefixes import fold_spaces
 from annotator.rules import load_pack
 
@@ -121,7 +121,7 @@ def instrument(annotator: Annotator, clock: Clock) -> None:
     NormalizedText.to_original_all = clock.timed(  # type: ignore[method-assign]
         "offsets back to the original", NormalizedText.to_original_all
     )
-    engine.resolve_rows = clock.timed("overlap resolution", engine.resolve_rows)
+    engine_annotator.resolve_rows = clock.timed("overlap resolution", engine_annotator.resolve_rows)
 
 
 def record_regex_calls(annotator: Annotator) -> list[RegexCall]:
