@@ -77,14 +77,15 @@ class Annotator:
                 self._propagators.append(Propagator(rule.id, rule.label, config, rule.clitics))
         # regex rules (and trigger patterns) whose matches start with known literals run only where
         # the shared automaton saw one of those
-        self._prefix_gated: set[int] = set()
+        #: rule index -> the prefix key its literal prefixes are reported under (prefix-gated rules)
+        self._prefix_key: dict[int, int] = {}
         for compiled in [
             *self._regexes,
             *(t.trigger_regex for t in self._triggers.values() if t.trigger_regex),
         ]:
             if compiled.prefixes is not None:
-                self._terms.add_prefixes(keys.prefix(compiled.rule_index), compiled.prefixes)
-                self._prefix_gated.add(compiled.rule_index)
+                self._prefix_key[compiled.rule_index] = keys.prefix(compiled.rule_index)
+                self._terms.add_prefixes(self._prefix_key[compiled.rule_index], compiled.prefixes)
         self._always_tokens = {
             index
             for index, rule in enumerate(pack.rules)
@@ -144,7 +145,7 @@ class Annotator:
                 token_rules: set[int] = set(self._always_tokens)
                 keys = self._keys
                 term_hits, prefix_starts = self._terms.scan_all(norm)
-                gated = self._prefix_gated
+                prefix_key = self._prefix_key
                 required_key = self._required_key
                 for start, end, key in term_hits:
                     if keys.is_required_word(key):
@@ -158,15 +159,15 @@ class Annotator:
                     current = compiled.rule_index
                     if current in required_key and required_key[current] not in prefix_starts:
                         continue  # none of the strings it requires is in the text
-                    prefix = keys.prefix(current)
-                    if current not in gated or prefix in prefix_starts:
-                        starts = prefix_starts[prefix] if current in gated else None
+                    prefix = prefix_key.get(current)
+                    if prefix is None or prefix in prefix_starts:
+                        starts = None if prefix is None else prefix_starts[prefix]
                         hits.extend(compiled.find(norm, starts, guarded))
                 for current, trigger in self._triggers.items():
                     found = triggers.get(current, [])
-                    prefix = keys.prefix(current)
-                    if current not in gated or prefix in prefix_starts:
-                        starts = prefix_starts[prefix] if current in gated else None
+                    prefix = prefix_key.get(current)
+                    if prefix is None or prefix in prefix_starts:
+                        starts = None if prefix is None else prefix_starts[prefix]
                         found.extend(hit[:2] for hit in trigger.triggers(norm, starts, guarded))
                     if found:
                         hits.extend(trigger.targets(norm, found, guarded))
