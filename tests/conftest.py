@@ -120,3 +120,13 @@ def doccano_env(local_doccano: LocalDoccano, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("DOCCANO_URL", credentials.url)
     monkeypatch.setenv("DOCCANO_USERNAME", credentials.username)
     monkeypatch.setenv("DOCCANO_PASSWORD", credentials.password)
+
+
+@pytest.fixture
+def no_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty state folder and no DOCCANO_* variables: no credentials anywhere."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("ANNOTATOR_HOME", str(home))
+    for name in ("DOCCANO_URL", "DOCCANO_USERNAME", "DOCCANO_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    return home

@@ -171,3 +171,11 @@ def test_evaluate_cli_prints_json_with_both_modes(tmp_path: Path, capsys: pytest
     assert data["tolerant"]["per_rule"]["loc.noise"]["fp"] == 1
     assert data["tolerant"]["top_false_positives"]
     assert main(["evaluate", "--gold", str(gold_file), "--pred", str(pred_file), "--map", "PERS"]) == 2
+
+
+def test_a_comma_separated_label_list_is_split_and_trimmed_and_an_empty_one_means_no_restriction() -> None:
+    from annotator.evaluation.evaluate import parse_labels
+
+    assert parse_labels(" PER, LOC,,ORG ") == ["PER", "LOC", "ORG"]
+    assert parse_labels("") is None
+    assert parse_labels(None) is None

@@ -192,16 +192,6 @@ def test_a_utf16_file_is_refused_with_the_conversion_to_run(
 # -- push -----------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def no_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty state folder and no DOCCANO_* variables: no credentials anywhere."""
-    home = tmp_path / "home"
-    monkeypatch.setenv("ANNOTATOR_HOME", str(home))
-    for name in ("DOCCANO_URL", "DOCCANO_USERNAME", "DOCCANO_PASSWORD"):
-        monkeypatch.delenv(name, raising=False)
-    return home
-
-
 @pytest.mark.parametrize("content", [b"", b"\n\n", b'{"text": "\\u0000\\u0000 "}\n'])
 def test_push_of_a_file_without_examples_is_refused_before_doccano_is_asked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], no_credentials: Path, content: bytes

@@ -24,16 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 STARTER = ROOT / "rules" / "starter"
 
 
-@pytest.fixture
-def no_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty state folder and no DOCCANO_* variables: no credentials anywhere."""
-    home = tmp_path / "home"
-    monkeypatch.setenv("ANNOTATOR_HOME", str(home))
-    for name in ("DOCCANO_URL", "DOCCANO_USERNAME", "DOCCANO_PASSWORD"):
-        monkeypatch.delenv(name, raising=False)
-    return home
-
-
 @pytest.mark.parametrize("content", [b"", b"\n\n", b'{"text": "\\u0000\\u0000 "}\n'])
 def test_a_file_without_examples_is_refused_before_doccano_is_contacted(
     tmp_path: Path, no_credentials: Path, content: bytes

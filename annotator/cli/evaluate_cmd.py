@@ -14,7 +14,7 @@ from annotator.cli.app import app, console
 from annotator.cli.reading import print_read_warnings
 from annotator.corpus import ReadReport
 from annotator.evaluation.effort import CLASSES, Effort
-from annotator.evaluation.evaluate import Evaluation, parse_label_map, top_errors
+from annotator.evaluation.evaluate import Evaluation, parse_label_map, parse_labels, top_errors
 from annotator.evaluation.files import evaluate_files
 
 
@@ -58,7 +58,7 @@ def evaluate_command(
     """Score predictions against gold: per label and micro P/R/F1 (strict and clitic-tolerant),
     per-rule true/false positives, and the most frequent false positives and misses."""
     mapping = parse_label_map(label_map or [])
-    wanted = {label.strip() for label in labels.split(",") if label.strip()} if labels else None
+    wanted = parse_labels(labels)
     reading = ReadReport()
     result = evaluate_files(
         gold,

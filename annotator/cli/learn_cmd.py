@@ -11,7 +11,7 @@ import typer
 from annotator.cli.app import app, console
 from annotator.cli.reading import print_read_warnings
 from annotator.corpus import ReadReport
-from annotator.evaluation.evaluate import parse_label_map
+from annotator.evaluation.evaluate import parse_label_map, parse_labels
 from annotator.evaluation.learn import LearnSettings, learn_files
 
 
@@ -54,7 +54,7 @@ def learn_command(
     written (an existing OUT that learn did not write is never overwritten).
     """
     mapping = parse_label_map(label_map or [])
-    wanted = [label.strip() for label in labels.split(",") if label.strip()] if labels else None
+    wanted = parse_labels(labels)
     settings = LearnSettings(min_precision, min_hits, term_precision, term_min_count, mode)
     reading = ReadReport()
     command = _command_line(gold, rules, out, profile, label_map, labels, settings)
@@ -68,7 +68,7 @@ def learn_command(
         settings=settings,
         workers=workers,
         cache=not no_cache,
-        read_report=reading,
+        report=reading,
         command=command,
     )
     print_read_warnings(reading)

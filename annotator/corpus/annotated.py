@@ -18,13 +18,12 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import ModuleType
 
 from annotator.atomic import check_output_file
 from annotator.corpus import PreAnnotationWriter, ReadReport, read_corpus
-from annotator.engine import annotate_stream
+from annotator.engine import annotate_stream, load_cluster
 from annotator.engine.documents import key_path
-from annotator.errors import ClusterError, UsageError
+from annotator.errors import UsageError
 from annotator.model import Example
 from annotator.pack_cache import compile_pack
 from annotator.rules.model import RulePack
@@ -170,7 +169,7 @@ def annotate_files(
                 compiled.annotator, read_corpus(inputs, reading), workers=workers, documents=documents
             )
         else:
-            cluster = _cluster_module()
+            cluster = load_cluster()
             parsed = cluster.parse_address(dask)
             address = str(parsed)
             if on_connect is not None:
@@ -191,17 +190,3 @@ def annotate_files(
         cache_note=compiled.cache_note,
         cluster=address,
     )
-
-
-def _cluster_module() -> ModuleType:
-    """``annotator.engine.cluster``, or ``ClusterError`` when the optional dask extra is missing."""
-    try:
-        from annotator.engine import cluster
-    except ModuleNotFoundError as error:
-        if (error.name or "").split(".")[0] not in ("dask", "distributed"):
-            raise
-        raise ClusterError(
-            "--dask needs the optional dask extra, which is not installed",
-            hint="pip install -c constraints.txt -e '.[dask]'",
-        ) from None
-    return cluster

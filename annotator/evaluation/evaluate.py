@@ -125,6 +125,13 @@ def parse_label_map(items: Iterable[str]) -> dict[str, str]:
     return mapping
 
 
+def parse_labels(text: str | None) -> list[str] | None:
+    """``"PER, LOC,ORG"`` -> ``["PER", "LOC", "ORG"]``; ``None`` or empty: no restriction (None)."""
+    if not text:
+        return None
+    return [label.strip() for label in text.split(",") if label.strip()]
+
+
 def prepare(
     examples: Iterable[Example], label_map: Mapping[str, str], labels: set[str] | None
 ) -> list[Example]:

@@ -51,7 +51,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from annotator.corpus import PreAnnotationWriter, ReadReport, read_corpus, read_pre_annotations
+from annotator.corpus import ReadReport, read_corpus, read_pre_annotations
+from annotator.corpus.annotated import write_annotated
 from annotator.errors import InputError, UsageError
 from annotator.evaluation.evaluate import evaluate
 from annotator.evaluation.intervals import Interval, wilson
@@ -378,7 +379,5 @@ def select_files(
     selection = select_batch(
         examples, n, evidence=evidence, exclude=excluded, random_share=random_share, seed=seed
     )
-    with PreAnnotationWriter(output) as writer:
-        for example in selection.examples:
-            writer.write(example)
+    write_annotated(selection.examples, output)
     return selection

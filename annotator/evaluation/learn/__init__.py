@@ -31,6 +31,7 @@ from annotator.model import Example, Span
 from annotator.rules.model import RulePack
 
 if TYPE_CHECKING:
+    from annotator.corpus import ReadReport
     from annotator.pack_cache import CompiledPack
 
 
@@ -172,11 +173,12 @@ def learn_files(
     settings: LearnSettings | None = None,
     workers: int = 1,
     cache: bool = True,
-    read_report: Any = None,
+    report: ReadReport | None = None,
     command: str | None = None,
 ) -> LearnResult:
     """Read the gold file, learn from it with the pack in ``rules`` (under ``profile``), and write
-    the learned pack to ``out``; return what was learned.
+    the learned pack to ``out``; return what was learned. What reading the gold met goes to
+    ``report``.
 
     Raises ``InputError`` for an unreadable gold file, ``RulePackError`` for an invalid pack or
     profile, ``UsageError`` for bad settings, ``OutputError`` when ``out`` cannot be (over)written.
@@ -189,7 +191,7 @@ def learn_files(
     (settings or LearnSettings()).check()
     check_output(out)
     compiled = compile_pack(rules, profile, cache=cache)
-    examples = list(read_corpus([gold], read_report))
+    examples = list(read_corpus([gold], report))
     if not examples:
         raise InputError(f"{gold}: holds no examples to learn from")
     try:
